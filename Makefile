@@ -1,0 +1,40 @@
+# Causette: `make run` serves the site on http://127.0.0.1:8000, `make test` runs every check.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA ?= ./var
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run migrate test lint typecheck unit clean services
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+migrate: install
+	$(BIN)/causette migrate --data-dir $(DATA)
+
+run: install
+	$(BIN)/causette migrate --data-dir $(DATA)
+	$(BIN)/causette serve --host 127.0.0.1 --port 8000 --data-dir $(DATA)
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+test: install lint typecheck
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

@@ -1,0 +1,1 @@
+"""Causette: real-time anonymous chat with safety built into every message path."""

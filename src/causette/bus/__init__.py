@@ -1,0 +1,1 @@
+"""Fan-out between nodes: `local` (in-process) and, for clusters, `redis`."""

@@ -1,0 +1,47 @@
+"""The fan-out bus between nodes: what travels on it and the interface of a bus.
+
+A node publishes an encoded frame once; every node (itself included) hands it to its hub,
+which writes the same bytes to each local member socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+# Channels: a conversation id, "u:<user id>" for one session's sockets, or PRESENCE.
+PRESENCE = "presence"
+
+
+def user_channel(user_id: str) -> str:
+    return "u:" + user_id
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    channel: str
+    payload: bytes = b""
+    # For conversation messages: the author (hidden from those who blocked them) and the seq
+    # (used to order and de-duplicate against a resume).
+    sender: str = ""
+    seq: int = 0
+    # Typing frames are not echoed to the author's own sockets.
+    echo: bool = True
+    # Session control on a user channel: "join", "leave", "block", "blocked_by", "unblock",
+    # "unblocked_by", "close"; `arg` is the conversation or user it is about, or a close code.
+    control: str = ""
+    arg: str = ""
+
+
+Handler = Callable[[Envelope], None]
+
+
+class Bus(Protocol):
+    def set_handler(self, handler: Handler) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def publish(self, envelope: Envelope) -> None: ...

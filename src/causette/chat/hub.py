@@ -1,0 +1,209 @@
+"""The hub: this node's sockets, by conversation and by session, and delivery to them.
+
+Delivery writes the bytes encoded once by the publisher to every member socket; no frame is
+encoded per recipient. A socket whose unsent bytes pass `send_queue_bytes` is closed (1013)
+rather than allowed to stall the room: it reconnects and resumes from its last seq.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from causette.bus.base import PRESENCE, Envelope
+from causette.chat.ratelimit import TokenBucket
+from causette.domain.models import User
+from causette.protocol.errors import CloseCode
+
+
+class Sink(Protocol):
+    """What the transport gives the chat layer for one socket."""
+
+    def send(self, payload: bytes) -> None: ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+    def buffered(self) -> int: ...
+
+
+class ConnState(enum.Enum):
+    """A socket is OPEN from its welcome; READY from its hello (live frames flow);
+    CLOSED once the transport is gone. OPEN → READY → CLOSED, or OPEN → CLOSED."""
+
+    OPEN = 1
+    READY = 2
+    CLOSED = 3
+
+
+@dataclass(eq=False, slots=True)
+class SessionState:
+    """One session on this node: shared by all its sockets (membership is the session's)."""
+
+    user: User
+    convs: set[str]
+    blocked: set[str]  # users this session blocked
+    blocked_by: set[str]  # users who blocked this session
+    connections: set[Connection] = field(default_factory=set)
+
+
+@dataclass(eq=False, slots=True)
+class Connection:
+    sink: Sink
+    session: SessionState
+    bucket: TokenBucket | None
+    send_limit: int
+    hold_limit: int
+    state: ConnState = ConnState.OPEN
+    # Frames that arrived before hello, or during a join for that conversation:
+    # (conv, seq, payload); delivered after the resume / history, de-duplicated by seq.
+    held: list[tuple[str, int, bytes]] = field(default_factory=list)
+    joining: dict[str, list[tuple[int, bytes]]] = field(default_factory=dict)
+    bad_frames: deque[float] = field(default_factory=deque)
+    inbox: deque[bytes] = field(default_factory=deque)
+    busy: bool = False
+
+    @property
+    def user(self) -> User:
+        return self.session.user
+
+    def send(self, payload: bytes) -> None:
+        if self.state is ConnState.CLOSED:
+            return
+        self.sink.send(payload)
+        if self.sink.buffered() > self.send_limit:
+            self.close(CloseCode.TRY_AGAIN_LATER, "send queue full: reconnect and resume")
+
+    def push(self, conv: str, seq: int, payload: bytes) -> None:
+        """Deliver a conversation frame, or hold it until the resume or history is sent."""
+        if self.state is ConnState.OPEN:
+            self.held.append((conv, seq, payload))
+            if len(self.held) > self.hold_limit:
+                self.close(CloseCode.TRY_AGAIN_LATER, "too much traffic before hello")
+            return
+        pending = self.joining.get(conv)
+        if pending is not None:
+            pending.append((seq, payload))
+            return
+        self.send(payload)
+
+    def close(self, code: int, reason: str) -> None:
+        if self.state is not ConnState.CLOSED:
+            self.state = ConnState.CLOSED
+            self.sink.close(code, reason)
+
+    def note_bad_frame(self, per_minute: int) -> bool:
+        """Record a bad frame; True when the connection passed the abuse threshold."""
+        now = time.monotonic()
+        self.bad_frames.append(now)
+        while self.bad_frames and now - self.bad_frames[0] > 60.0:
+            self.bad_frames.popleft()
+        return len(self.bad_frames) > per_minute
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.by_conv: dict[str, set[Connection]] = {}
+        self.sessions: dict[str, SessionState] = {}
+
+    # --- membership of sockets -------------------------------------------------------------
+    def attach(self, conn: Connection) -> None:
+        session = conn.session
+        self.sessions[session.user.id] = session
+        session.connections.add(conn)
+        for conv in session.convs:
+            self.by_conv.setdefault(conv, set()).add(conn)
+
+    def detach(self, conn: Connection) -> bool:
+        """Forget a socket; True if it was its session's last one on this node."""
+        session = conn.session
+        session.connections.discard(conn)
+        for conv in session.convs:
+            members = self.by_conv.get(conv)
+            if members is not None:
+                members.discard(conn)
+                if not members:
+                    del self.by_conv[conv]
+        if not session.connections:
+            self.sessions.pop(session.user.id, None)
+            return True
+        return False
+
+    def subscribe(self, session: SessionState, conv: str) -> None:
+        session.convs.add(conv)
+        members = self.by_conv.setdefault(conv, set())
+        members.update(session.connections)
+
+    def unsubscribe(self, session: SessionState, conv: str) -> None:
+        session.convs.discard(conv)
+        members = self.by_conv.get(conv)
+        if members is not None:
+            members.difference_update(session.connections)
+            if not members:
+                del self.by_conv[conv]
+
+    def online_members(self, conv: str) -> int:
+        """Connected sessions of this node in a conversation."""
+        members = self.by_conv.get(conv)
+        return len({c.session.user.id for c in members}) if members else 0
+
+    def connections(self) -> Iterable[Connection]:
+        for session in self.sessions.values():
+            yield from session.connections
+
+    # --- delivery ------------------------------------------------------------------------------
+    def deliver(self, env: Envelope) -> None:
+        if env.channel.startswith("u:"):
+            self._deliver_user(env)
+            return
+        if env.channel == PRESENCE:
+            self.broadcast(env.payload)
+            return
+        members = self.by_conv.get(env.channel)
+        if not members:
+            return
+        sender, conv, seq, payload = env.sender, env.channel, env.seq, env.payload
+        # A slow socket may be closed (and detached) during the loop: iterate over a copy.
+        for conn in tuple(members):
+            session = conn.session
+            if sender in session.blocked:
+                continue
+            if not env.echo and session.user.id == sender:
+                continue
+            if seq:
+                conn.push(conv, seq, payload)
+            elif conn.state is ConnState.READY:
+                conn.send(payload)
+
+    def broadcast(self, payload: bytes) -> None:
+        """To every ready socket of this node (presence)."""
+        for conn in tuple(self.connections()):
+            if conn.state is ConnState.READY:
+                conn.send(payload)
+
+    def _deliver_user(self, env: Envelope) -> None:
+        session = self.sessions.get(env.channel[2:])
+        if session is None:
+            return
+        control, arg = env.control, env.arg
+        if control == "join":
+            self.subscribe(session, arg)
+        elif control == "leave":
+            self.unsubscribe(session, arg)
+        elif control == "block":
+            session.blocked.add(arg)
+        elif control == "unblock":
+            session.blocked.discard(arg)
+        elif control == "blocked_by":
+            session.blocked_by.add(arg)
+        elif control == "unblocked_by":
+            session.blocked_by.discard(arg)
+        if env.payload:
+            for conn in tuple(session.connections):
+                conn.send(env.payload)
+        if control == "close":
+            for conn in tuple(session.connections):
+                conn.close(int(arg), "session ended")

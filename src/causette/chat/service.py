@@ -1,0 +1,599 @@
+"""The chat service: entry, sessions, rooms, private messages, blocks, and the message path.
+
+It knows nothing of HTTP or WebSocket: the web layer hands it decoded requests and a `Sink`
+per socket. Frames of one socket are handled in order; a `say` waits for no commit before the
+next frame is read, but is acknowledged only once its transaction has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from causette.bus.base import Bus, Envelope, user_channel
+from causette.chat.catalogue import load_catalogue
+from causette.chat.hub import Connection, ConnState, Hub, SessionState, Sink
+from causette.chat.presence import Presence
+from causette.chat.ratelimit import KeyedLimiter, TokenBucket
+from causette.chat.tokens import TokenSigner, new_id
+from causette.domain.departements import departement_for_postal_code, region_for_departement
+from causette.domain.entry import validate_age, validate_gender
+from causette.domain.errors import DomainError
+from causette.domain.models import Message, PmRequestRecord, RequestStatus, Room, RoomKind, User, is_private_conv
+from causette.domain.pseudonyms import validate_pseudonym
+from causette.protocol import frames as f
+from causette.protocol.errors import CloseCode, ErrorCode, ProtocolError
+from causette.settings import Settings
+from causette.store import Store, StoreError
+from causette.store.database import now_ms
+
+log = logging.getLogger(__name__)
+
+# Leases of connected sessions are refreshed this often; a crashed node's names free up
+# within pseudonym_grace_seconds + 2 * this.
+LEASE_REFRESH_SECONDS = 60
+# A client that never says hello still gets live traffic after this delay.
+HELLO_TIMEOUT_SECONDS = 5.0
+
+
+class ChatError(Exception):
+    """A refusal of the chat layer, with a stable code (docs/protocol.md)."""
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+MESSAGES_FR = {
+    ErrorCode.TOO_LONG: "Message trop long.",
+    ErrorCode.EMPTY: "Message vide.",
+    ErrorCode.NOT_MEMBER: "Vous n'êtes pas dans cette conversation.",
+    ErrorCode.NOT_FOUND: "Introuvable.",
+    ErrorCode.NOT_ALLOWED: "Ce salon est réservé à une autre tranche d'âge.",
+    ErrorCode.NOT_INVITED: "Ce salon privé est sur invitation.",
+    ErrorCode.ROOM_FULL: "Ce salon privé est complet.",
+    ErrorCode.BLOCKED: "Impossible : l'un de vous a bloqué l'autre.",
+    ErrorCode.DECLINED: "Cette personne n'a pas souhaité discuter.",
+    ErrorCode.REQUEST_PENDING: "Votre demande attend déjà une réponse.",
+    ErrorCode.TOO_MANY_REQUESTS: "Trop de demandes en attente : attendez des réponses.",
+    ErrorCode.ALREADY_OPEN: "Une conversation privée existe déjà avec cette personne.",
+    ErrorCode.SELF: "Impossible avec vous-même.",
+    ErrorCode.RATE_LIMITED: "Doucement : trop de messages d'un coup.",
+    ErrorCode.UNAVAILABLE: "Service momentanément indisponible, réessayez.",
+}
+
+
+def refuse(code: ErrorCode, **extra: Any) -> ChatError:
+    return ChatError(code.value, MESSAGES_FR.get(code, code.value), **extra)
+
+
+class ChatService:
+    def __init__(self, settings: Settings, store: Store, bus: Bus, signer: TokenSigner) -> None:
+        self.settings = settings
+        self.store = store
+        self.bus = bus
+        self.signer = signer
+        self.hub = Hub()
+        self.presence = Presence(bus, settings.presence_interval_ms)
+        self.catalogue: dict[str, Room] = {}
+        self._entry_limiter = KeyedLimiter(settings.entry_rate_per_minute)
+        self._entry_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._lease_task: asyncio.Task[None] | None = None
+        # Ended sessions whose tokens have not expired yet: checked at every upgrade.
+        self.revoked: set[str] = set()
+        bus.set_handler(self.hub.deliver)
+
+    # --- life --------------------------------------------------------------------------------
+    async def start(self) -> None:
+        rooms = load_catalogue(self.settings.rooms_file)
+        await self.store.rooms.sync_catalogue(rooms, now_ms())
+        self.catalogue = {r.id: r for r in rooms}
+        self.revoked = await self.store.sessions.revoked_unexpired(now_ms())
+        self.store.start()
+        await self.bus.start()
+        self.presence.start()
+        self._lease_task = asyncio.get_running_loop().create_task(self._refresh_leases(), name="leases")
+        if not self.settings.rate_limits_on:
+            log.warning("RATE LIMITS ARE OFF (CAUSETTE_RATE_LIMITS=off): entry per address and frames per "
+                        "connection are not limited. Use this for load tests only.")
+
+    async def stop(self) -> None:
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lease_task
+        for conn in list(self.hub.connections()):
+            conn.close(CloseCode.GOING_AWAY, "server shutting down")
+        # Connected sessions keep their names for the grace period, as after any disconnect.
+        ids = list(self.hub.sessions)
+        with contextlib.suppress(StoreError, Exception):
+            await self.store.sessions.extend_leases(ids, now_ms() + self.settings.pseudonym_grace_seconds * 1000)
+        await self.presence.stop()
+        await self.bus.stop()
+        await self.store.close()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _refresh_leases(self) -> None:
+        while True:
+            await asyncio.sleep(LEASE_REFRESH_SECONDS)
+            try:
+                await self.store.sessions.extend_leases(list(self.hub.sessions), self._connected_lease())
+            except (StoreError, Exception):
+                log.warning("could not refresh pseudonym leases", exc_info=True)
+
+    def _connected_lease(self) -> int:
+        return now_ms() + (self.settings.pseudonym_grace_seconds + 2 * LEASE_REFRESH_SECONDS) * 1000
+
+    # --- entry ----------------------------------------------------------------------------------
+    async def enter(self, body: dict[str, Any], address: str) -> tuple[str, User, int]:
+        """Create a session (POST /api/v1/sessions). Raises DomainError or ChatError."""
+        if self.settings.rate_limits_on and not self._entry_limiter.take(address):
+            raise ChatError("rate_limited", "Trop de connexions depuis votre adresse : réessayez dans une minute.")
+        pseudonym, skeleton = validate_pseudonym(_str(body.get("pseudonym"), "pseudonym_invalid"))
+        age = validate_age(body.get("age"), self.settings.min_age)
+        gender = validate_gender(body.get("gender"))
+        departement = departement_for_postal_code(_str(body.get("postal_code"), "postal_code_invalid"))
+        user = User(id=new_id("u"), pseudonym=pseudonym, skeleton=skeleton, age=age, gender=gender,
+                    departement=departement, region=region_for_departement(departement))
+        now = now_ms()
+        expires = now + self.settings.session_ttl_seconds * 1000
+        # One check-then-insert at a time, so two entries cannot take one name together.
+        async with self._entry_lock:
+            if await self.store.sessions.skeleton_leased(skeleton, now):
+                raise ChatError("pseudonym_taken", "Ce pseudo est déjà pris (ou trop ressemblant à un pseudo pris).")
+            await self.store.sessions.create(user, now, expires,
+                                             now + self.settings.pseudonym_grace_seconds * 1000)
+        return self.signer.issue(user.id, expires), user, expires
+
+    def check_token(self, token: str) -> str | None:
+        """The user id of a well-signed, unexpired and unrevoked token (no I/O: the
+        WebSocket upgrade is decided synchronously)."""
+        user_id = self.signer.verify(token, now_ms())
+        if user_id is None or user_id in self.revoked:
+            return None
+        return user_id
+
+    async def load_user(self, user_id: str) -> User | None:
+        session = self.hub.sessions.get(user_id)
+        if session is not None:
+            return session.user
+        found = await self.store.sessions.get(user_id)
+        if found is None:
+            return None
+        user, expires_at, revoked_at = found
+        if revoked_at is not None or expires_at <= now_ms():
+            return None
+        return user
+
+    async def authenticate(self, token: str) -> User | None:
+        """The user of a valid token (REST calls)."""
+        user_id = self.check_token(token)
+        return None if user_id is None else await self.load_user(user_id)
+
+    async def end_session(self, user: User) -> None:
+        await self.store.sessions.revoke(user.id, now_ms())
+        self.revoked.add(user.id)
+        self.bus.publish(Envelope(user_channel(user.id), control="close", arg=str(CloseCode.SESSION_ENDED)))
+
+    # --- sockets ---------------------------------------------------------------------------------
+    async def connect(self, sink: Sink, user: User) -> Connection:
+        session = self.hub.sessions.get(user.id)
+        if session is None:
+            convs = await self.store.rooms.conversations_of(user.id)
+            blocked = await self.store.private.blocked_by(user.id)
+            blocked_by = await self.store.private.blockers_of(user.id)
+            # Another socket of the same session may have attached meanwhile.
+            session = self.hub.sessions.get(user.id) or SessionState(user, set(convs), blocked, blocked_by)
+        s = self.settings
+        conn = Connection(sink=sink, session=session,
+                          bucket=TokenBucket(s.frame_rate, s.frame_burst) if s.rate_limits_on else None,
+                          send_limit=s.send_queue_bytes, hold_limit=s.hello_buffer_frames)
+        first = not session.connections
+        self.hub.attach(conn)
+        if first:
+            self.presence.came(user)
+            with contextlib.suppress(StoreError, Exception):
+                await self.store.sessions.extend_leases([user.id], self._connected_lease())
+        conn.send(f.encode_dict(await self._welcome(session)))
+        asyncio.get_running_loop().call_later(HELLO_TIMEOUT_SECONDS, self._hello_timeout, conn)
+        return conn
+
+    def disconnect(self, conn: Connection) -> None:
+        conn.state = ConnState.CLOSED
+        if self.hub.detach(conn):
+            user_id = conn.user.id
+            self.presence.left(user_id)
+            self._spawn(self._release_lease(user_id))
+
+    async def _release_lease(self, user_id: str) -> None:
+        if user_id in self.hub.sessions:
+            return  # reconnected meanwhile
+        with contextlib.suppress(StoreError, Exception):
+            await self.store.sessions.extend_leases([user_id], now_ms() + self.settings.pseudonym_grace_seconds * 1000)
+
+    async def _welcome(self, session: SessionState) -> dict[str, Any]:
+        uid = session.user.id
+        pms = await self.store.private.conversations_of(uid)
+        others = await self.store.sessions.get_many([o for _, o in pms])
+        requests = await self.store.private.incoming_open(uid)
+        senders = await self.store.sessions.get_many([r.from_id for r in requests])
+        s = self.settings
+        return {
+            "t": "welcome", "user": session.user.public(),
+            "rooms": sorted(c for c in session.convs if not is_private_conv(c)),
+            "pms": [{"conv": c, "with": others[o].public()} for c, o in pms if o in others],
+            "requests": [_request_frame(r, senders[r.from_id]) for r in requests if r.from_id in senders],
+            "blocked": sorted(session.blocked),
+            "limits": {"max_message_chars": s.max_message_chars, "max_frame_bytes": s.max_frame_bytes,
+                       "max_open_requests": s.max_open_requests, "history_size": s.history_size},
+        }
+
+    def _hello_timeout(self, conn: Connection) -> None:
+        if conn.state is ConnState.OPEN:
+            self._enqueue(conn, b'{"t":"hello","resume":{}}')
+
+    # --- frames ---------------------------------------------------------------------------------------
+    def on_frame(self, conn: Connection, raw: bytes) -> None:
+        """Called by the transport for each complete text message, in order."""
+        if conn.state is ConnState.CLOSED:
+            return
+        if conn.bucket is not None and not conn.bucket.take():
+            conn.send(f.error_frame(ErrorCode.RATE_LIMITED, MESSAGES_FR[ErrorCode.RATE_LIMITED]))
+            return
+        self._enqueue(conn, raw)
+
+    def _enqueue(self, conn: Connection, raw: bytes) -> None:
+        conn.inbox.append(raw)
+        if not conn.busy:
+            conn.busy = True
+            self._spawn(self._drain(conn))
+
+    async def _drain(self, conn: Connection) -> None:
+        try:
+            while conn.inbox and conn.state is not ConnState.CLOSED:
+                raw = conn.inbox.popleft()
+                await self._handle(conn, raw)
+        finally:
+            conn.busy = False
+
+    def bad_frame(self, conn: Connection, code: ErrorCode, message: str, cid: str | None = None) -> None:
+        conn.send(f.error_frame(code, message, cid))
+        if conn.note_bad_frame(self.settings.max_bad_frames_per_minute):
+            conn.close(CloseCode.POLICY_VIOLATION, "too many bad frames")
+
+    async def _handle(self, conn: Connection, raw: bytes) -> None:
+        try:
+            frame = f.decode(raw)
+        except ProtocolError as exc:
+            self.bad_frame(conn, exc.code, exc.message, exc.cid)
+            return
+        cid = getattr(frame, "cid", None)
+        try:
+            if conn.state is ConnState.OPEN and not isinstance(frame, f.Hello | f.Ping):
+                # Frames before hello are served after it, in order.
+                await self._hello(conn, f.Hello(t="hello"))
+            handler: Callable[[Connection, Any], Any] = self._handlers[type(frame)]
+            await handler(self, conn, frame)
+        except ChatError as exc:
+            conn.send(f.error_frame(exc.code, exc.message, cid, exc.extra.get("conv")))
+        except DomainError as exc:
+            conn.send(f.error_frame(exc.code, exc.message, cid))
+        except StoreError:
+            log.warning("store unavailable while handling %s", type(frame).__name__, exc_info=True)
+            conn.send(f.error_frame(ErrorCode.UNAVAILABLE, MESSAGES_FR[ErrorCode.UNAVAILABLE], cid))
+        except Exception:
+            log.exception("error while handling %s", type(frame).__name__)
+            conn.send(f.error_frame("internal", "Erreur interne.", cid))
+
+    async def _ping(self, conn: Connection, _frame: f.Ping) -> None:
+        conn.send(b'{"t":"pong"}')
+
+    async def _hello(self, conn: Connection, frame: f.Hello) -> None:
+        if conn.state is not ConnState.OPEN:
+            return  # a second hello changes nothing
+        session = conn.session
+        sent: dict[str, int] = {}
+        for conv, last in frame.resume.items():
+            if conv not in session.convs:
+                continue
+            top = last
+            remaining = self.settings.resume_max_messages
+            while remaining > 0:
+                batch = await self.store.messages.after(conv, top, min(500, remaining))
+                for m in batch:
+                    if m.sender_id not in session.blocked:
+                        conn.send(f.encode_dict(m.wire()))
+                    top = m.seq
+                remaining -= len(batch)
+                if len(batch) < 500:
+                    break
+            sent[conv] = top
+        held, conn.held = conn.held, []
+        for conv, seq, payload in held:
+            if seq and seq <= sent.get(conv, 0):
+                continue
+            conn.send(payload)
+        if conn.state is ConnState.CLOSED:
+            return
+        conn.state = ConnState.READY
+        heads = await self.store.messages.heads(sorted(session.convs))
+        conn.send(f.encode_dict({"t": "resumed", "heads": heads}))
+
+    # --- rooms --------------------------------------------------------------------------------------------
+    async def _room_for(self, user: User, room_id: str) -> Room:
+        room = self.catalogue.get(room_id) or await self.store.rooms.get(room_id)
+        if room is None:
+            raise refuse(ErrorCode.NOT_FOUND)
+        return room
+
+    async def _join(self, conn: Connection, frame: f.Join) -> None:
+        session, user = conn.session, conn.user
+        room = await self._room_for(user, frame.room)
+        if room.id not in session.convs:
+            if not room.admits_age(user.age):
+                raise refuse(ErrorCode.NOT_ALLOWED)
+            if room.kind is RoomKind.PRIVATE:
+                if not await self.store.rooms.is_invited(room.id, user.id):
+                    raise refuse(ErrorCode.NOT_INVITED)
+                if room.cap is not None and await self.store.rooms.member_count(room.id) >= room.cap:
+                    raise refuse(ErrorCode.ROOM_FULL)
+            await self.store.rooms.add_member(room.id, user.id, now_ms())
+        # Live messages of this room wait until its history is sent, then follow it in order.
+        conn.joining[room.id] = []
+        try:
+            self.hub.subscribe(session, room.id)
+            history = await self.store.messages.latest(room.id, self.settings.history_size)
+            visible = [m.wire() for m in history if m.sender_id not in session.blocked]
+            members = self.hub.online_members(room.id)
+            conn.send(f.encode_dict({"t": "joined", "conv": room.id, "room": room.public(members, True),
+                                     "history": visible}))
+        finally:
+            pending = conn.joining.pop(room.id, [])
+        last = history[-1].seq if history else 0
+        for seq, payload in pending:
+            if seq > last:
+                conn.send(payload)
+        # The session's other sockets follow the room too.
+        self.bus.publish(Envelope(user_channel(user.id), control="join", arg=room.id))
+
+    async def _leave(self, conn: Connection, frame: f.Leave) -> None:
+        if frame.room not in conn.session.convs or is_private_conv(frame.room):
+            raise refuse(ErrorCode.NOT_MEMBER)
+        await self.store.rooms.remove_member(frame.room, conn.user.id)
+        self.bus.publish(Envelope(user_channel(conn.user.id), f.encode_dict({"t": "left", "conv": frame.room}),
+                                  control="leave", arg=frame.room))
+
+    # --- messages -----------------------------------------------------------------------------------------
+    def _check_text(self, text: str) -> str:
+        if len(text) > self.settings.max_message_chars:
+            raise refuse(ErrorCode.TOO_LONG)
+        if not text.strip():
+            raise refuse(ErrorCode.EMPTY)
+        return text
+
+    async def _say(self, conn: Connection, frame: f.Say) -> None:
+        session, user = conn.session, conn.user
+        text = self._check_text(frame.text)
+        conv = frame.conv
+        if conv not in session.convs:
+            raise refuse(ErrorCode.NOT_MEMBER)
+        if is_private_conv(conv):
+            peers = await self.store.private.peers(conv)
+            other = next((p for p in peers or () if p != user.id), None)
+            if other is not None and (other in session.blocked or other in session.blocked_by):
+                raise refuse(ErrorCode.BLOCKED)
+        fut = self.store.messages.submit(conv, user.id, user.pseudonym, user.gender, frame.cid, text)
+        cid = frame.cid
+
+        def done(fut: asyncio.Future[tuple[Message, bool]]) -> None:
+            exc = fut.exception()
+            if exc is not None:
+                conn.send(f.error_frame(ErrorCode.UNAVAILABLE, MESSAGES_FR[ErrorCode.UNAVAILABLE], cid))
+                return
+            message, created = fut.result()
+            conn.send(f.encode(f.Ack(cid=cid, conv=message.conv, seq=message.seq)))
+            if created:
+                self.publish_message(message)
+
+        fut.add_done_callback(done)
+
+    def publish_message(self, m: Message) -> None:
+        self.bus.publish(Envelope(m.conv, f.encode_dict(m.wire()), sender=m.sender_id, seq=m.seq))
+
+    async def _typing(self, conn: Connection, frame: f.Typing) -> None:
+        if frame.conv not in conn.session.convs:
+            raise refuse(ErrorCode.NOT_MEMBER)
+        payload = f.encode_dict({"t": "typing", "conv": frame.conv,
+                                 "user": {"id": conn.user.id, "pseudonym": conn.user.pseudonym}})
+        self.bus.publish(Envelope(frame.conv, payload, sender=conn.user.id, echo=False))
+
+    # --- private messages -----------------------------------------------------------------------------------
+    async def _pm_request(self, conn: Connection, frame: f.PmRequest) -> None:
+        session, me = conn.session, conn.user
+        text = self._check_text(frame.text)
+        if frame.to == me.id:
+            raise refuse(ErrorCode.SELF)
+        private = self.store.private
+        again = await private.request_by_cid(me.id, frame.cid)
+        if again is not None:
+            conn.send(f.encode(f.Ack(cid=frame.cid, request=again.id)))
+            return
+        target = await self._living_user(frame.to)
+        if target.id in session.blocked or target.id in session.blocked_by:
+            raise refuse(ErrorCode.BLOCKED)
+        existing = await private.conversation_between(me.id, target.id)
+        if existing is not None:
+            raise refuse(ErrorCode.ALREADY_OPEN, conv=existing)
+        mine = await private.latest_between(me.id, target.id)
+        if mine is not None and mine.status is RequestStatus.OPEN:
+            raise refuse(ErrorCode.REQUEST_PENDING)
+        if mine is not None and mine.status is RequestStatus.DECLINED:
+            raise refuse(ErrorCode.DECLINED)
+        theirs = await private.latest_between(target.id, me.id)
+        if theirs is not None and theirs.status is RequestStatus.OPEN:
+            # They asked first: asking back is accepting.
+            await self._accept(theirs, target, me)
+            conn.send(f.encode(f.Ack(cid=frame.cid, request=theirs.id)))
+            return
+        if await private.open_count(me.id) >= self.settings.max_open_requests:
+            raise refuse(ErrorCode.TOO_MANY_REQUESTS)
+        req = PmRequestRecord(id=new_id("q"), from_id=me.id, to_id=target.id, text=text, cid=frame.cid,
+                              status=RequestStatus.OPEN, at=now_ms())
+        await private.create_request(req)
+        conn.send(f.encode(f.Ack(cid=frame.cid, request=req.id)))
+        self.bus.publish(Envelope(user_channel(target.id), f.encode_dict(_request_frame(req, me))))
+
+    async def _pm_answer(self, conn: Connection, frame: f.PmAnswer) -> None:
+        me = conn.user
+        req = await self.store.private.get_request(frame.request)
+        if req is None or req.to_id != me.id or req.status is not RequestStatus.OPEN:
+            raise refuse(ErrorCode.NOT_FOUND)
+        if not frame.accept:
+            # Silent to the sender: they learn it only from `declined` on their next attempt.
+            await self.store.private.decline(req.id, now_ms())
+            return
+        sender = await self.store.sessions.get(req.from_id)
+        if sender is None:
+            raise refuse(ErrorCode.NOT_FOUND)
+        await self._accept(req, sender[0], me)
+
+    async def _accept(self, req: PmRequestRecord, sender: User, recipient: User) -> None:
+        conv = new_id("pm-")
+        if not await self.store.private.accept(req.id, conv, sender.id, recipient.id, now_ms()):
+            raise refuse(ErrorCode.NOT_FOUND)
+        for me, other in ((sender, recipient), (recipient, sender)):
+            payload = f.encode_dict({"t": "pm_open", "conv": conv, "with": other.public()})
+            self.bus.publish(Envelope(user_channel(me.id), payload, control="join", arg=conv))
+        # The request's text is the conversation's first message.
+        message, created = await self.store.messages.append(conv, sender.id, sender.pseudonym, sender.gender,
+                                                            req.cid, req.text)
+        if created:
+            self.publish_message(message)
+
+    async def _living_user(self, user_id: str) -> User:
+        session = self.hub.sessions.get(user_id)
+        if session is not None:
+            return session.user
+        found = await self.store.sessions.get(user_id)
+        if found is None or found[2] is not None or found[1] <= now_ms():
+            raise refuse(ErrorCode.NOT_FOUND)
+        return found[0]
+
+    # --- blocks and reports --------------------------------------------------------------------------------
+    async def _block(self, conn: Connection, frame: f.Block) -> None:
+        me = conn.user
+        if frame.user == me.id:
+            raise refuse(ErrorCode.SELF)
+        if await self.store.sessions.get(frame.user) is None:
+            raise refuse(ErrorCode.NOT_FOUND)
+        await self.store.private.block(me.id, frame.user, now_ms())
+        self.bus.publish(Envelope(user_channel(me.id), f.encode_dict({"t": "blocked", "user": frame.user}),
+                                  control="block", arg=frame.user))
+        self.bus.publish(Envelope(user_channel(frame.user), control="blocked_by", arg=me.id))
+
+    async def _unblock(self, conn: Connection, frame: f.Unblock) -> None:
+        me = conn.user
+        await self.store.private.unblock(me.id, frame.user)
+        self.bus.publish(Envelope(user_channel(me.id), f.encode_dict({"t": "unblocked", "user": frame.user}),
+                                  control="unblock", arg=frame.user))
+        self.bus.publish(Envelope(user_channel(frame.user), control="unblocked_by", arg=me.id))
+
+    async def _report(self, conn: Connection, frame: f.Report) -> None:
+        target = frame.target
+        if target.conv is not None and target.conv not in conn.session.convs:
+            raise refuse(ErrorCode.NOT_MEMBER)
+        if target.conv is None and target.user is None and target.room is None:
+            raise ChatError(ErrorCode.BAD_FRAME.value, "report: target needs conv+seq, user or room")
+        report_id = new_id("r")
+        await self.store.reports.create(report_id, conn.user.id, conv=target.conv, seq=target.seq,
+                                        user=target.user, room=target.room, category=frame.category,
+                                        text=frame.text, now=now_ms())
+        conn.send(f.encode_dict({"t": "reported", "id": report_id}))
+
+    _handlers: dict[type, Callable[..., Any]] = {
+        f.Hello: _hello, f.Ping: _ping, f.Join: _join, f.Leave: _leave, f.Say: _say,
+        f.PmRequest: _pm_request, f.PmAnswer: _pm_answer, f.Block: _block, f.Unblock: _unblock,
+        f.Report: _report, f.Typing: _typing,
+    }
+
+    # --- REST helpers -----------------------------------------------------------------------------------------
+    async def rooms_for(self, user: User) -> list[dict[str, Any]]:
+        session = self.hub.sessions.get(user.id)
+        convs = session.convs if session else set(await self.store.rooms.conversations_of(user.id))
+        rooms = list(self.catalogue.values()) + await self.store.rooms.private_rooms_visible_to(user.id)
+        return [r.public(self.hub.online_members(r.id), r.id in convs) for r in rooms]
+
+    async def create_private_room(self, user: User, name: str, topic: str) -> dict[str, Any]:
+        name = " ".join(name.split())
+        if not 3 <= len(name) <= 40 or len(topic) > 200:
+            raise ChatError("name_invalid", "Le nom doit faire de 3 à 40 caractères, le sujet 200 au plus.")
+        if await self.store.rooms.count_owned(user.id) >= self.settings.max_private_rooms_per_user:
+            raise ChatError("too_many_rooms", "Vous avez déjà créé le nombre maximal de salons privés.")
+        room = Room(id=new_id("r-"), name=name, kind=RoomKind.PRIVATE, topic=" ".join(topic.split()),
+                    owner_id=user.id, cap=self.settings.private_room_cap)
+        await self.store.rooms.create_private(room, now_ms())
+        self.bus.publish(Envelope(user_channel(user.id), control="join", arg=room.id))
+        return room.public(self.hub.online_members(room.id), True)
+
+    async def invite(self, user: User, room_id: str, invitee_id: str) -> None:
+        room = await self.store.rooms.get(room_id)
+        if room is None or room.kind is not RoomKind.PRIVATE:
+            raise refuse(ErrorCode.NOT_FOUND)
+        members = await self.store.rooms.members_of(room.id)
+        if user.id not in members:
+            raise refuse(ErrorCode.NOT_MEMBER)
+        invitee = await self._living_user(invitee_id)
+        if await self.store.private.either_blocked(user.id, invitee.id):
+            raise refuse(ErrorCode.BLOCKED)
+        if room.cap is not None and len(members) >= room.cap:
+            raise refuse(ErrorCode.ROOM_FULL)
+        await self.store.rooms.invite(room.id, invitee.id, user.id, now_ms())
+        payload = f.encode_dict({"t": "invited", "room": room.public(self.hub.online_members(room.id)),
+                                 "by": user.public()})
+        self.bus.publish(Envelope(user_channel(invitee.id), payload))
+
+    def online_users(self, viewer: User, age_min: int | None, age_max: int | None, gender: str | None,
+                     region: str | None) -> list[dict[str, Any]]:
+        viewer_session = self.hub.sessions.get(viewer.id)
+        hidden = (viewer_session.blocked | viewer_session.blocked_by) if viewer_session else set()
+        if region == "mine":
+            region = viewer.region
+        out = []
+        for session in self.hub.sessions.values():
+            u = session.user
+            if u.id in hidden or (age_min is not None and u.age < age_min) or \
+                    (age_max is not None and u.age > age_max) or (gender and u.gender != gender) or \
+                    (region and u.region != region):
+                continue
+            out.append(u.public())
+        out.sort(key=lambda u: str(u["pseudonym"]).casefold())
+        return out
+
+    async def history(self, user: User, conv: str, before: int | None, limit: int) -> list[dict[str, Any]]:
+        convs = set(await self.store.rooms.conversations_of(user.id))
+        if conv not in convs:
+            raise refuse(ErrorCode.NOT_MEMBER)
+        session = self.hub.sessions.get(user.id)
+        hidden = session.blocked if session else await self.store.private.blocked_by(user.id)
+        msgs = await self.store.messages.latest(conv, max(1, min(limit, 100)), before)
+        return [m.wire() for m in msgs if m.sender_id not in hidden]
+
+
+def _request_frame(req: PmRequestRecord, sender: User) -> dict[str, Any]:
+    return {"t": "pm_request", "request": req.id, "from": sender.public(), "preview": req.text, "at": req.at}
+
+
+def _str(value: object, code: str) -> str:
+    if not isinstance(value, str):
+        raise DomainError(code, "Champ manquant ou invalide.")
+    return value

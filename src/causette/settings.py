@@ -1,0 +1,185 @@
+"""The one settings object of Causette.
+
+Values come, lowest priority first, from the defaults below, an optional TOML file
+(`--config FILE` or `CAUSETTE_CONFIG`), `CAUSETTE_*` environment variables, and CLI flags.
+Every bound is named here with its reason; `causette.example.toml` documents each one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(Exception):
+    """A configuration value is missing, malformed or out of range."""
+
+
+@dataclass(slots=True)
+class Settings:
+    # --- network -------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # The WebSocket gateway gets its own port so it can run on picows (DESIGN.md, "Transport").
+    # 0 means "the HTTP port + 1".
+    ws_port: int = 0
+    # Set when a proxy publishes the gateway elsewhere (e.g. "wss://chat.example.org/ws").
+    public_ws_url: str = ""
+    # Browser origins allowed to open a WebSocket besides the site itself.
+    allowed_origins: list[str] = field(default_factory=list)
+    # A reconnect storm opens thousands of sockets at once (DESIGN.md, "Transport").
+    listen_backlog: int = 4096
+
+    # --- storage ---------------------------------------------------------------------------
+    data_dir: str = "./var"
+    # Empty: embedded SQLite at <data_dir>/causette.db. Or postgresql://user@host:port/db.
+    database_url: str = ""
+    redis_url: str = ""
+    # FULL fsyncs every group commit, so an acknowledged message survives a power cut, not
+    # only a crash of the process. NORMAL is faster and still survives a process crash.
+    sqlite_synchronous: str = "FULL"
+    # At most this many messages share one transaction; larger batches add latency to the
+    # first message in the batch for little gain in throughput.
+    group_commit_max_batch: int = 512
+
+    # --- secrets and sessions ------------------------------------------------------------
+    # Empty: a random secret is created in <data_dir>/secret.key on first start.
+    secret: str = ""
+    # How long a session token is valid. A day covers an evening of chat with margin.
+    session_ttl_seconds: int = 86_400
+    # A session keeps its pseudonym this long after its last socket closes, so a reconnect
+    # (a phone changing network, a reload) keeps the name (DESIGN.md, "Public contract").
+    pseudonym_grace_seconds: int = 600
+
+    # --- entry -----------------------------------------------------------------------------
+    min_age: int = 18
+    # Carrier-grade NAT puts many people behind one address: at least 30 entries per minute
+    # per IP address must pass (DESIGN.md, "Public contract").
+    entry_rate_per_minute: int = 30
+    # "off" lifts the per-address entry limit and the per-connection frame rate, for load tests.
+    rate_limits: str = "on"
+
+    # --- messages and frames -------------------------------------------------------------
+    max_message_chars: int = 2000
+    # A frame larger than this closes the socket with 1009. 64 KiB holds the longest
+    # message (2,000 characters of up to 4 UTF-8 bytes, JSON-escaped) with a wide margin.
+    max_frame_bytes: int = 65_536
+    # More bad frames than this within a minute is abuse and closes the socket with 1008.
+    max_bad_frames_per_minute: int = 10
+    # Per-connection token bucket: a person types far slower than this; a script does not.
+    frame_rate: float = 10.0
+    frame_burst: int = 30
+    # Bytes waiting to be written to one socket before it is judged too slow and closed
+    # (1013). With 1,000 members and ~200-byte frames this is ~5,000 frames of slack.
+    send_queue_bytes: int = 1_048_576
+    # Frames held for a socket between connect and its hello (resume first, then live).
+    hello_buffer_frames: int = 10_000
+    history_size: int = 50
+    # Resume sends at most this many messages per conversation; older ones are fetched
+    # with GET /api/v1/history.
+    resume_max_messages: int = 5_000
+
+    # --- private messages and rooms -----------------------------------------------------
+    # A sender may have this many unanswered requests; stops the flood of first messages
+    # that greeted every newcomer on Coco.
+    max_open_requests: int = 5
+    private_room_cap: int = 20
+    max_private_rooms_per_user: int = 3
+    # Empty: the packaged rooms (src/causette/chat/default_rooms.toml).
+    rooms_file: str = ""
+
+    # --- presence ----------------------------------------------------------------------------
+    # Presence changes are batched into one frame per interval, encoded once for all sockets,
+    # so that a reconnect storm costs O(sockets) per interval, not O(sockets²).
+    presence_interval_ms: int = 1000
+
+    log_level: str = "info"
+
+    # ----------------------------------------------------------------------------------------
+    @property
+    def rate_limits_on(self) -> bool:
+        return self.rate_limits.lower() not in ("off", "false", "0", "no")
+
+    @property
+    def effective_ws_port(self) -> int:
+        return self.ws_port or self.port + 1
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir).resolve() / 'causette.db'}"
+
+    def check(self) -> None:
+        if not 0 < self.port < 65536 or not 0 <= self.ws_port < 65536:
+            raise SettingsError("port and ws_port must be TCP ports")
+        if self.min_age < 13:
+            raise SettingsError("min_age below 13 is not allowed")
+        for name in ("max_message_chars", "max_frame_bytes", "history_size", "max_open_requests",
+                     "private_room_cap", "session_ttl_seconds", "send_queue_bytes",
+                     "group_commit_max_batch", "presence_interval_ms", "frame_burst"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name} must be positive")
+        if self.sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise SettingsError("sqlite_synchronous must be FULL, NORMAL or EXTRA")
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    default = _FIELDS[name].default
+    kind = type(default) if default is not dataclasses.MISSING else list
+    try:
+        if kind is bool:
+            return str(raw).lower() in ("1", "true", "yes", "on")
+        if kind is list:
+            if isinstance(raw, list):
+                return [str(x) for x in raw]
+            return [x.strip() for x in str(raw).split(",") if x.strip()]
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{name}: {raw!r} is not a valid {kind.__name__}") from exc
+
+
+def load_settings(config_file: str | None = None, overrides: dict[str, Any] | None = None,
+                  environ: dict[str, str] | None = None) -> Settings:
+    """Build the settings: defaults < TOML file < CAUSETTE_* environment < CLI overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or env.get("CAUSETTE_CONFIG")
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read config file {path}: {exc}") from exc
+        # Sections in the file are for the reader only; keys are flat names.
+        flat: dict[str, Any] = {}
+        for key, value in data.items():
+            if isinstance(value, dict):
+                flat.update(value)
+            else:
+                flat[key] = value
+        for key, value in flat.items():
+            if key not in _FIELDS:
+                raise SettingsError(f"unknown setting {key!r} in {path}")
+            values[key] = _coerce(key, value)
+    for name in _FIELDS:
+        env_value = env.get("CAUSETTE_" + name.upper())
+        if env_value is not None and env_value != "":
+            values[name] = _coerce(name, env_value)
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce(name, value)
+    settings = Settings(**values)
+    settings.check()
+    return settings

@@ -1,0 +1,39 @@
+"""Persistence: SQLAlchemy Core tables, repositories and Alembic migrations (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from causette.store.database import StoreError, create_engine_for, migrate
+from causette.store.messages import MessageLog
+from causette.store.private import PrivateRepository
+from causette.store.reports import ReportRepository
+from causette.store.rooms import RoomRepository
+from causette.store.sessions import SessionRepository
+
+__all__ = ["Store", "StoreError", "migrate"]
+
+
+@dataclass(slots=True)
+class Store:
+    engine: AsyncEngine
+    sessions: SessionRepository
+    rooms: RoomRepository
+    messages: MessageLog
+    private: PrivateRepository
+    reports: ReportRepository
+
+    @classmethod
+    def open(cls, url: str, sqlite_synchronous: str = "FULL", max_batch: int = 512) -> Store:
+        engine = create_engine_for(url, sqlite_synchronous)
+        return cls(engine, SessionRepository(engine), RoomRepository(engine), MessageLog(engine, max_batch),
+                   PrivateRepository(engine), ReportRepository(engine))
+
+    def start(self) -> None:
+        self.messages.start()
+
+    async def close(self) -> None:
+        await self.messages.stop()
+        await self.engine.dispose()

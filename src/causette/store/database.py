@@ -1,0 +1,62 @@
+"""The database: an async SQLAlchemy engine on SQLite (embedded default) or PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The database refused or could not be reached; nothing was stored."""
+
+
+def async_url(url: str) -> str:
+    """Pick the async driver: aiosqlite for sqlite:, asyncpg for postgresql:."""
+    if url.startswith("sqlite:///") or url.startswith("sqlite+aiosqlite:///"):
+        return "sqlite+aiosqlite:///" + url.split(":///", 1)[1]
+    for prefix in ("postgresql://", "postgres://", "postgresql+asyncpg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    raise StoreError(f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:/// or postgresql://")
+
+
+def create_engine_for(url: str, sqlite_synchronous: str = "FULL") -> AsyncEngine:
+    full = async_url(url)
+    if full.startswith("sqlite"):
+        Path(full.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(full, pool_size=8, max_overflow=8)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            # WAL lets readers (history, resume) run while the group writer commits.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={sqlite_synchronous.upper()}")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_async_engine(full, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def migrate(url: str) -> None:
+    """Apply every Alembic migration (runs its own event loop: call it outside one)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if url.startswith("sqlite"):
+        Path(async_url(url).split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(cfg, "head")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)

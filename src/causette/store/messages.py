@@ -1,0 +1,179 @@
+"""The message log: group-committed appends with per-conversation seqs, and history reads.
+
+An append is acknowledged only after the transaction that holds it has committed: the writer
+task takes every append waiting (up to `max_batch`), allocates their seqs with one
+`UPDATE conversations ... RETURNING` per conversation, inserts them with one executemany and
+commits once. Under load many messages share one commit (and one fsync); alone, a message
+waits for nobody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from causette.domain.models import Message
+from causette.store.database import StoreError, now_ms
+from causette.store.tables import conversations, messages
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Append:
+    conv: str
+    sender_id: str
+    sender_pseudonym: str
+    sender_gender: str
+    cid: str
+    text: str
+    future: asyncio.Future[tuple[Message, bool]]
+
+
+class MessageLog:
+    def __init__(self, engine: AsyncEngine, max_batch: int = 512) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[Append] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._writer = asyncio.get_running_loop().create_task(self._write_forever(), name="message-writer")
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            # Let queued appends finish: they were accepted and their senders wait for an ack.
+            while not self._queue.empty():
+                await asyncio.sleep(0.01)
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass
+            self._writer = None
+
+    def submit(self, conv: str, sender_id: str, sender_pseudonym: str, sender_gender: str,
+               cid: str, text: str) -> asyncio.Future[tuple[Message, bool]]:
+        """Queue a message; the future resolves once it is durable, to (message, created).
+        `created` is False for a retried cid, whose first stored copy is returned. Appends
+        are stored in the order they are submitted. The future fails with StoreError."""
+        fut: asyncio.Future[tuple[Message, bool]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(Append(conv, sender_id, sender_pseudonym, sender_gender, cid, text, fut))
+        return fut
+
+    async def append(self, conv: str, sender_id: str, sender_pseudonym: str, sender_gender: str,
+                     cid: str, text: str) -> tuple[Message, bool]:
+        return await self.submit(conv, sender_id, sender_pseudonym, sender_gender, cid, text)
+
+    async def _write_forever(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                results = await self._commit(batch)
+            except (SQLAlchemyError, OSError, StoreError) as exc:
+                log.warning("message batch of %d failed: %s", len(batch), exc)
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(StoreError("database unavailable"))
+                continue
+            except Exception as exc:  # never let the writer die: later messages need it
+                log.exception("message batch of %d failed", len(batch))
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(StoreError(str(exc)))
+                continue
+            for item, result in zip(batch, results, strict=True):
+                if not item.future.done():
+                    item.future.set_result(result)
+
+    async def _commit(self, batch: list[Append]) -> list[tuple[Message, bool]]:
+        at = now_ms()
+        keys = list({(a.conv, a.sender_id, a.cid) for a in batch})
+        results: list[tuple[Message, bool] | None] = [None] * len(batch)
+        async with self._engine.begin() as conn:
+            existing: dict[tuple[str, str, str], Message] = {}
+            for start in range(0, len(keys), 200):
+                chunk = keys[start:start + 200]
+                rows = await conn.execute(
+                    select(messages).where(tuple_(messages.c.conv_id, messages.c.sender_id, messages.c.cid)
+                                           .in_(chunk)))
+                for r in rows:
+                    existing[(r.conv_id, r.sender_id, r.cid)] = _row_message(r)
+            fresh: dict[str, list[int]] = defaultdict(list)  # conv -> indexes in batch
+            pending: dict[tuple[str, str, str], int] = {}
+            for i, a in enumerate(batch):
+                key = (a.conv, a.sender_id, a.cid)
+                if key in existing:
+                    results[i] = (existing[key], False)
+                elif key in pending:
+                    continue  # a retry within the same batch: resolved below
+                else:
+                    pending[key] = i
+                    fresh[a.conv].append(i)
+            rows_out = []
+            for conv, idxs in fresh.items():
+                res = await conn.execute(
+                    update(conversations).where(conversations.c.id == conv)
+                    .values(last_seq=conversations.c.last_seq + len(idxs))
+                    .returning(conversations.c.last_seq))
+                last = res.scalar_one_or_none()
+                if last is None:
+                    raise StoreError(f"unknown conversation {conv}")
+                seq = last - len(idxs)
+                for i in idxs:
+                    seq += 1
+                    a = batch[i]
+                    m = Message(a.conv, seq, a.sender_id, a.sender_pseudonym, a.sender_gender, a.text, at)
+                    results[i] = (m, True)
+                    rows_out.append({"conv_id": a.conv, "seq": seq, "sender_id": a.sender_id,
+                                     "sender_pseudonym": a.sender_pseudonym, "sender_gender": a.sender_gender,
+                                     "cid": a.cid, "text": a.text, "at": at})
+            if rows_out:
+                await conn.execute(messages.insert(), rows_out)
+        for i, a in enumerate(batch):
+            if results[i] is None:
+                first = results[pending[(a.conv, a.sender_id, a.cid)]]
+                assert first is not None
+                results[i] = (first[0], False)
+        return [r for r in results if r is not None]
+
+    async def after(self, conv: str, seq: int, limit: int) -> list[Message]:
+        """Messages of `conv` with a seq above `seq`, oldest first."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(messages).where(messages.c.conv_id == conv, messages.c.seq > seq)
+                .order_by(messages.c.seq).limit(limit))
+            return [_row_message(r) for r in rows]
+
+    async def latest(self, conv: str, limit: int, before: int | None = None) -> list[Message]:
+        """The `limit` latest messages of `conv` (below `before` if given), oldest first."""
+        q = select(messages).where(messages.c.conv_id == conv)
+        if before is not None:
+            q = q.where(messages.c.seq < before)
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(q.order_by(messages.c.seq.desc()).limit(limit))
+            out = [_row_message(r) for r in rows]
+        out.reverse()
+        return out
+
+    async def heads(self, convs: list[str]) -> dict[str, int]:
+        if not convs:
+            return {}
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(conversations.c.id, conversations.c.last_seq)
+                                      .where(conversations.c.id.in_(convs)))
+            return {r.id: int(r.last_seq) for r in rows}
+
+
+def _row_message(r: object) -> Message:
+    return Message(r.conv_id, int(r.seq), r.sender_id, r.sender_pseudonym,  # type: ignore[attr-defined]
+                   r.sender_gender, r.text, int(r.at))  # type: ignore[attr-defined]

@@ -1,0 +1,131 @@
+"""SQLAlchemy Core tables: the schema that Alembic migrations create (store/migrations)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer, MetaData, PrimaryKeyConstraint,
+                        String, Table, Text, UniqueConstraint)
+
+metadata = MetaData()
+
+users = Table(
+    "users", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("pseudonym", String(64), nullable=False),
+    Column("skeleton", String(128), nullable=False),
+    Column("age", Integer, nullable=False),
+    Column("gender", String(1), nullable=False),
+    Column("departement", String(3), nullable=False),
+    Column("region", String(40), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    # The pseudonym is held until this instant (ms); refreshed while sockets are open.
+    Column("lease_until", BigInteger, nullable=False),
+    Index("ix_users_skeleton_lease", "skeleton", "lease_until"),
+)
+
+conversations = Table(
+    "conversations", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),  # "room" | "pm"
+    # Seqs are allocated in the same transaction as the messages (UPDATE ... RETURNING), so
+    # they are gap-free and ordered however many writers there are.
+    Column("last_seq", BigInteger, nullable=False, default=0),
+)
+
+rooms = Table(
+    "rooms", metadata,
+    Column("id", String(64), ForeignKey("conversations.id"), primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("topic", String(400), nullable=False, default=""),
+    Column("region", String(40)),
+    Column("min_age", Integer),
+    Column("max_age", Integer),
+    Column("owner_id", String(32)),
+    Column("cap", Integer),
+    Column("position", Integer, nullable=False, default=0),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+memberships = Table(
+    "memberships", metadata,
+    Column("conv_id", String(64), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("joined_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("conv_id", "user_id"),
+    Index("ix_memberships_user", "user_id"),
+)
+
+invites = Table(
+    "invites", metadata,
+    Column("room_id", String(64), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("by_id", String(32), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("room_id", "user_id"),
+)
+
+private_convs = Table(
+    "private_convs", metadata,
+    Column("id", String(64), ForeignKey("conversations.id"), primary_key=True),
+    # user_a < user_b, so one pair has one row.
+    Column("user_a", String(32), nullable=False),
+    Column("user_b", String(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("user_a", "user_b", name="uq_private_convs_pair"),
+)
+
+pm_requests = Table(
+    "pm_requests", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("from_id", String(32), nullable=False),
+    Column("to_id", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("cid", String(64), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("answered_at", BigInteger),
+    Column("conv_id", String(64)),
+    UniqueConstraint("from_id", "cid", name="uq_pm_requests_cid"),
+    Index("ix_pm_requests_to", "to_id", "status"),
+    Index("ix_pm_requests_from", "from_id", "status"),
+)
+
+blocks = Table(
+    "blocks", metadata,
+    Column("blocker_id", String(32), nullable=False),
+    Column("blocked_id", String(32), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("blocker_id", "blocked_id"),
+    Index("ix_blocks_blocked", "blocked_id"),
+)
+
+messages = Table(
+    "messages", metadata,
+    Column("conv_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("sender_id", String(32), nullable=False),
+    Column("sender_pseudonym", String(64), nullable=False),
+    Column("sender_gender", String(1), nullable=False),
+    Column("cid", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("conv_id", "seq"),
+    UniqueConstraint("conv_id", "sender_id", "cid", name="uq_messages_cid"),
+)
+
+reports = Table(
+    "reports", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("reporter_id", String(32)),
+    Column("target_conv", String(64)),
+    Column("target_seq", BigInteger),
+    Column("target_user", String(32)),
+    Column("target_room", String(64)),
+    Column("category", String(40), nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("at", BigInteger, nullable=False),
+)

@@ -1,0 +1,167 @@
+"""The HTTP application: REST API (docs/protocol.md, "REST") and the static chat client."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from causette.chat.service import ChatError, ChatService
+from causette.domain.departements import REGIONS
+from causette.domain.errors import DomainError
+from causette.domain.models import User
+from causette.settings import Settings
+from causette.store import StoreError
+
+STATIC = resources.files("causette.web").joinpath("static")
+
+# HTTP status of each refusal; any other code is a 400.
+STATUS = {
+    "unauthorized": 401, "rate_limited": 429, "pseudonym_taken": 409, "underage": 403,
+    "not_found": 404, "not_member": 403, "blocked": 403, "room_full": 409, "too_many_rooms": 409,
+    "unavailable": 503,
+}
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'self'")
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code, self.message = code, message
+
+
+def error_response(code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=STATUS.get(code, 400))
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+
+class RoomIn(BaseModel):
+    name: str = Field(max_length=200)
+    topic: str = Field(default="", max_length=400)
+
+
+class InviteIn(BaseModel):
+    user: str = Field(min_length=1, max_length=64)
+
+
+def create_app(service: ChatService, settings: Settings) -> FastAPI:
+    app = FastAPI(title="Causette", version="1", docs_url="/api/docs", openapi_url="/api/v1/openapi.json",
+                  redoc_url=None)
+    app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_r: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.code, exc.message)
+
+    @app.exception_handler(ChatError)
+    async def _chat_error(_r: Request, exc: ChatError) -> JSONResponse:
+        return error_response(exc.code, exc.message)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_r: Request, exc: DomainError) -> JSONResponse:
+        return error_response(exc.code, exc.message)
+
+    @app.exception_handler(StoreError)
+    async def _store_error(_r: Request, _exc: StoreError) -> JSONResponse:
+        return error_response("unavailable", "Service momentanément indisponible, réessayez.")
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return error_response("bad_request", f"Requête invalide : {where} {first.get('msg', '')}".strip())
+
+    async def current_user(request: Request) -> User:
+        auth = request.headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        user = await service.authenticate(token) if token else None
+        if user is None:
+            raise ApiError("unauthorized", "Session absente, expirée ou terminée.")
+        return user
+
+    Auth = Annotated[User, Depends(current_user)]
+
+    @app.get("/api/v1/config")
+    async def config(request: Request) -> dict[str, Any]:
+        if settings.public_ws_url:
+            ws_url = settings.public_ws_url
+        else:
+            host = request.url.hostname or settings.host
+            if ":" in host:
+                host = f"[{host}]"
+            scheme = "wss" if request.url.scheme == "https" else "ws"
+            ws_url = f"{scheme}://{host}:{settings.effective_ws_port}/ws"
+        return {"ws_url": ws_url, "subprotocol": "causette.v1", "min_age": settings.min_age,
+                "max_message_chars": settings.max_message_chars, "history_size": settings.history_size,
+                "max_open_requests": settings.max_open_requests, "regions": REGIONS}
+
+    @app.post("/api/v1/sessions", status_code=201)
+    async def enter(request: Request) -> dict[str, Any]:
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            raise ApiError("bad_request", "Le corps de la requête doit être du JSON.") from None
+        if not isinstance(body, dict):
+            raise ApiError("bad_request", "Le corps de la requête doit être un objet JSON.")
+        address = request.client.host if request.client else "unknown"
+        token, user, expires = await service.enter(body, address)
+        return {"token": token, "user": user.public(), "expires_at": expires}
+
+    @app.delete("/api/v1/sessions/current", status_code=204)
+    async def leave(user: Auth) -> Response:
+        await service.end_session(user)
+        return Response(status_code=204)
+
+    @app.get("/api/v1/me")
+    async def me(user: Auth) -> dict[str, Any]:
+        return user.public()
+
+    @app.get("/api/v1/rooms")
+    async def rooms(user: Auth) -> list[dict[str, Any]]:
+        return await service.rooms_for(user)
+
+    @app.post("/api/v1/rooms", status_code=201)
+    async def create_room(user: Auth, body: RoomIn) -> dict[str, Any]:
+        return await service.create_private_room(user, body.name, body.topic)
+
+    @app.post("/api/v1/rooms/{room_id}/invites", status_code=201)
+    async def invite(user: Auth, room_id: str, body: InviteIn) -> dict[str, Any]:
+        await service.invite(user, room_id, body.user)
+        return {"room": room_id, "user": body.user}
+
+    @app.get("/api/v1/users")
+    async def users(user: Auth, age_min: Annotated[int | None, Query(ge=0, le=150)] = None,
+                    age_max: Annotated[int | None, Query(ge=0, le=150)] = None,
+                    gender: Annotated[str | None, Query(pattern="^[fmx]$")] = None,
+                    region: Annotated[str | None, Query(max_length=40)] = None) -> list[dict[str, Any]]:
+        return service.online_users(user, age_min, age_max, gender, region)
+
+    @app.get("/api/v1/history/{conv}")
+    async def history(user: Auth, conv: str, before: Annotated[int | None, Query(ge=1)] = None,
+                      limit: Annotated[int, Query(ge=1, le=100)] = 50) -> list[dict[str, Any]]:
+        return await service.history(user, conv, before, limit)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(str(STATIC.joinpath("index.html")), headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    return app

@@ -1,0 +1,1 @@
+"""Test helpers shipped as real code: a server process, a WebSocket client, and a scenario harness."""
