@@ -12,9 +12,14 @@ from causette.settings import Settings, SettingsError, load_settings
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="TOML config file (env CAUSETTE_CONFIG)")
-    p.add_argument("--data-dir", dest="data_dir", help="data directory (env CAUSETTE_DATA_DIR; default ./var)")
-    p.add_argument("--database-url", dest="database_url",
-                   help="sqlite:///path or postgresql://user@host/db (env CAUSETTE_DATABASE_URL)")
+    p.add_argument(
+        "--data-dir", dest="data_dir", help="data directory (env CAUSETTE_DATA_DIR; default ./var)"
+    )
+    p.add_argument(
+        "--database-url",
+        dest="database_url",
+        help="sqlite:///path or postgresql://user@host/db (env CAUSETTE_DATABASE_URL)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,9 +29,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(serve)
     serve.add_argument("--host", help="listen address (env CAUSETTE_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="HTTP port (env CAUSETTE_PORT; default 8000)")
-    serve.add_argument("--ws-port", dest="ws_port", type=int,
-                       help="WebSocket port (env CAUSETTE_WS_PORT; default: the HTTP port + 1)")
-    serve.add_argument("--redis-url", dest="redis_url", help="Redis URL for clusters (env CAUSETTE_REDIS_URL)")
+    serve.add_argument(
+        "--ws-port",
+        dest="ws_port",
+        type=int,
+        help="WebSocket port (env CAUSETTE_WS_PORT; default: the HTTP port + 1)",
+    )
+    serve.add_argument(
+        "--redis-url", dest="redis_url", help="Redis URL for clusters (env CAUSETTE_REDIS_URL)"
+    )
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
     migrate = sub.add_parser("migrate", help="apply database migrations")
     _add_common(migrate)
@@ -34,8 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {k: v for k, v in vars(args).items()
-                 if k in {"data_dir", "database_url", "host", "port", "ws_port", "redis_url"}}
+    overrides = {
+        k: v
+        for k, v in vars(args).items()
+        if k in {"data_dir", "database_url", "host", "port", "ws_port", "redis_url"}
+    }
     return load_settings(args.config, overrides)
 
 
@@ -46,8 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"causette: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from causette.store import migrate
 
     if args.command == "migrate":

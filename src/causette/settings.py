@@ -119,9 +119,18 @@ class Settings:
             raise SettingsError("port and ws_port must be TCP ports")
         if self.min_age < 13:
             raise SettingsError("min_age below 13 is not allowed")
-        for name in ("max_message_chars", "max_frame_bytes", "history_size", "max_open_requests",
-                     "private_room_cap", "session_ttl_seconds", "send_queue_bytes",
-                     "group_commit_max_batch", "presence_interval_ms", "frame_burst"):
+        for name in (
+            "max_message_chars",
+            "max_frame_bytes",
+            "history_size",
+            "max_open_requests",
+            "private_room_cap",
+            "session_ttl_seconds",
+            "send_queue_bytes",
+            "group_commit_max_batch",
+            "presence_interval_ms",
+            "frame_burst",
+        ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
         if self.sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
@@ -150,8 +159,11 @@ def _coerce(name: str, raw: Any) -> Any:
         raise SettingsError(f"{name}: {raw!r} is not a valid {kind.__name__}") from exc
 
 
-def load_settings(config_file: str | None = None, overrides: dict[str, Any] | None = None,
-                  environ: dict[str, str] | None = None) -> Settings:
+def load_settings(
+    config_file: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
     """Build the settings: defaults < TOML file < CAUSETTE_* environment < CLI overrides."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}

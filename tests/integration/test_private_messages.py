@@ -56,7 +56,7 @@ async def test_accepted_request_opens_the_conversation_and_messages_flow_both_wa
 
 
 async def test_decline_is_silent_and_the_next_request_gets_declined(chat: Harness) -> None:
-    alice, a = await chat.online("alice")
+    _alice, a = await chat.online("alice")
     bob, b = await chat.online("bob")
     await a.send(t="pm_request", to=bob.id, text="coucou", cid="pm-1")
     await a.expect("ack", cid="pm-1")
@@ -108,7 +108,7 @@ async def test_request_to_an_unknown_user_is_not_found(chat: Harness) -> None:
 
 
 async def test_second_request_while_one_is_open_is_request_pending(chat: Harness) -> None:
-    alice, a = await chat.online("alice")
+    _alice, a = await chat.online("alice")
     bob, b = await chat.online("bob")
     await a.send(t="pm_request", to=bob.id, text="première demande", cid="pm-1")
     first = await a.expect("ack", cid="pm-1")
@@ -155,7 +155,7 @@ async def test_blocked_user_cannot_open_a_request_and_nothing_is_delivered(chat:
 
 
 async def test_blocker_cannot_send_a_request_to_the_blocked_user(chat: Harness) -> None:
-    alice, a = await chat.online("alice")
+    _alice, a = await chat.online("alice")
     bob, b = await chat.online("bob")
     await a.send(t="block", user=bob.id)
     await a.expect("blocked")

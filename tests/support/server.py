@@ -277,7 +277,7 @@ class PostgresDatabase:
 
     def create(self) -> PostgresDatabase:
         async def create() -> None:
-            import asyncpg
+            import asyncpg  # type: ignore[import-untyped]
 
             try:
                 conn = await asyncpg.connect(self.admin_url, timeout=5)

@@ -29,9 +29,15 @@ def load_catalogue(path: str = "") -> list[Room]:
     seen: set[str] = set()
     for entry in data.get("room", []):
         try:
-            room = Room(id=str(entry["id"]), name=str(entry["name"]), kind=RoomKind(entry["kind"]),
-                        topic=str(entry.get("topic", "")), region=entry.get("region"),
-                        min_age=entry.get("min_age"), max_age=entry.get("max_age"))
+            room = Room(
+                id=str(entry["id"]),
+                name=str(entry["name"]),
+                kind=RoomKind(entry["kind"]),
+                topic=str(entry.get("topic", "")),
+                region=entry.get("region"),
+                min_age=entry.get("min_age"),
+                max_age=entry.get("max_age"),
+            )
         except (KeyError, ValueError) as exc:
             raise CatalogueError(f"bad room entry {entry!r}: {exc}") from exc
         if not _ID.match(room.id) or room.id.startswith(("pm-", "r-")):

@@ -43,8 +43,11 @@ class Presence:
     def flush(self) -> None:
         if not self._online and not self._offline:
             return
-        frame = {"t": "presence", "online": [u.public() for u in self._online.values()],
-                 "offline": sorted(self._offline)}
+        frame = {
+            "t": "presence",
+            "online": [u.public() for u in self._online.values()],
+            "offline": sorted(self._offline),
+        }
         self._online, self._offline = {}, set()
         self._bus.publish(Envelope(PRESENCE, encode_dict(frame)))
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from causette.bus.base import Bus, Envelope, user_channel
 from causette.chat.catalogue import load_catalogue
@@ -22,7 +22,15 @@ from causette.chat.tokens import TokenSigner, new_id
 from causette.domain.departements import departement_for_postal_code, region_for_departement
 from causette.domain.entry import validate_age, validate_gender
 from causette.domain.errors import DomainError
-from causette.domain.models import Message, PmRequestRecord, RequestStatus, Room, RoomKind, User, is_private_conv
+from causette.domain.models import (
+    Message,
+    PmRequestRecord,
+    RequestStatus,
+    Room,
+    RoomKind,
+    User,
+    is_private_conv,
+)
 from causette.domain.pseudonyms import validate_pseudonym
 from causette.protocol import frames as f
 from causette.protocol.errors import CloseCode, ErrorCode, ProtocolError
@@ -100,8 +108,10 @@ class ChatService:
         self.presence.start()
         self._lease_task = asyncio.get_running_loop().create_task(self._refresh_leases(), name="leases")
         if not self.settings.rate_limits_on:
-            log.warning("RATE LIMITS ARE OFF (CAUSETTE_RATE_LIMITS=off): entry per address and frames per "
-                        "connection are not limited. Use this for load tests only.")
+            log.warning(
+                "RATE LIMITS ARE OFF (CAUSETTE_RATE_LIMITS=off): entry per address and frames per "
+                "connection are not limited. Use this for load tests only."
+            )
 
     async def stop(self) -> None:
         if self._lease_task is not None:
@@ -113,7 +123,9 @@ class ChatService:
         # Connected sessions keep their names for the grace period, as after any disconnect.
         ids = list(self.hub.sessions)
         with contextlib.suppress(StoreError, Exception):
-            await self.store.sessions.extend_leases(ids, now_ms() + self.settings.pseudonym_grace_seconds * 1000)
+            await self.store.sessions.extend_leases(
+                ids, now_ms() + self.settings.pseudonym_grace_seconds * 1000
+            )
         await self.presence.stop()
         await self.bus.stop()
         await self.store.close()
@@ -138,21 +150,33 @@ class ChatService:
     async def enter(self, body: dict[str, Any], address: str) -> tuple[str, User, int]:
         """Create a session (POST /api/v1/sessions). Raises DomainError or ChatError."""
         if self.settings.rate_limits_on and not self._entry_limiter.take(address):
-            raise ChatError("rate_limited", "Trop de connexions depuis votre adresse : réessayez dans une minute.")
+            raise ChatError(
+                "rate_limited", "Trop de connexions depuis votre adresse : réessayez dans une minute."
+            )
         pseudonym, skeleton = validate_pseudonym(_str(body.get("pseudonym"), "pseudonym_invalid"))
         age = validate_age(body.get("age"), self.settings.min_age)
         gender = validate_gender(body.get("gender"))
         departement = departement_for_postal_code(_str(body.get("postal_code"), "postal_code_invalid"))
-        user = User(id=new_id("u"), pseudonym=pseudonym, skeleton=skeleton, age=age, gender=gender,
-                    departement=departement, region=region_for_departement(departement))
+        user = User(
+            id=new_id("u"),
+            pseudonym=pseudonym,
+            skeleton=skeleton,
+            age=age,
+            gender=gender,
+            departement=departement,
+            region=region_for_departement(departement),
+        )
         now = now_ms()
         expires = now + self.settings.session_ttl_seconds * 1000
         # One check-then-insert at a time, so two entries cannot take one name together.
         async with self._entry_lock:
             if await self.store.sessions.skeleton_leased(skeleton, now):
-                raise ChatError("pseudonym_taken", "Ce pseudo est déjà pris (ou trop ressemblant à un pseudo pris).")
-            await self.store.sessions.create(user, now, expires,
-                                             now + self.settings.pseudonym_grace_seconds * 1000)
+                raise ChatError(
+                    "pseudonym_taken", "Ce pseudo est déjà pris (ou trop ressemblant à un pseudo pris)."
+                )
+            await self.store.sessions.create(
+                user, now, expires, now + self.settings.pseudonym_grace_seconds * 1000
+            )
         return self.signer.issue(user.id, expires), user, expires
 
     def check_token(self, token: str) -> str | None:
@@ -195,9 +219,13 @@ class ChatService:
             # Another socket of the same session may have attached meanwhile.
             session = self.hub.sessions.get(user.id) or SessionState(user, set(convs), blocked, blocked_by)
         s = self.settings
-        conn = Connection(sink=sink, session=session,
-                          bucket=TokenBucket(s.frame_rate, s.frame_burst) if s.rate_limits_on else None,
-                          send_limit=s.send_queue_bytes, hold_limit=s.hello_buffer_frames)
+        conn = Connection(
+            sink=sink,
+            session=session,
+            bucket=TokenBucket(s.frame_rate, s.frame_burst) if s.rate_limits_on else None,
+            send_limit=s.send_queue_bytes,
+            hold_limit=s.hello_buffer_frames,
+        )
         first = not session.connections
         self.hub.attach(conn)
         if first:
@@ -219,7 +247,9 @@ class ChatService:
         if user_id in self.hub.sessions:
             return  # reconnected meanwhile
         with contextlib.suppress(StoreError, Exception):
-            await self.store.sessions.extend_leases([user_id], now_ms() + self.settings.pseudonym_grace_seconds * 1000)
+            await self.store.sessions.extend_leases(
+                [user_id], now_ms() + self.settings.pseudonym_grace_seconds * 1000
+            )
 
     async def _welcome(self, session: SessionState) -> dict[str, Any]:
         uid = session.user.id
@@ -229,13 +259,18 @@ class ChatService:
         senders = await self.store.sessions.get_many([r.from_id for r in requests])
         s = self.settings
         return {
-            "t": "welcome", "user": session.user.public(),
+            "t": "welcome",
+            "user": session.user.public(),
             "rooms": sorted(c for c in session.convs if not is_private_conv(c)),
             "pms": [{"conv": c, "with": others[o].public()} for c, o in pms if o in others],
             "requests": [_request_frame(r, senders[r.from_id]) for r in requests if r.from_id in senders],
             "blocked": sorted(session.blocked),
-            "limits": {"max_message_chars": s.max_message_chars, "max_frame_bytes": s.max_frame_bytes,
-                       "max_open_requests": s.max_open_requests, "history_size": s.history_size},
+            "limits": {
+                "max_message_chars": s.max_message_chars,
+                "max_frame_bytes": s.max_frame_bytes,
+                "max_open_requests": s.max_open_requests,
+                "history_size": s.history_size,
+            },
         }
 
     def _hello_timeout(self, conn: Connection) -> None:
@@ -355,8 +390,11 @@ class ChatService:
             history = await self.store.messages.latest(room.id, self.settings.history_size)
             visible = [m.wire() for m in history if m.sender_id not in session.blocked]
             members = self.hub.online_members(room.id)
-            conn.send(f.encode_dict({"t": "joined", "conv": room.id, "room": room.public(members, True),
-                                     "history": visible}))
+            conn.send(
+                f.encode_dict(
+                    {"t": "joined", "conv": room.id, "room": room.public(members, True), "history": visible}
+                )
+            )
         finally:
             pending = conn.joining.pop(room.id, [])
         last = history[-1].seq if history else 0
@@ -370,8 +408,14 @@ class ChatService:
         if frame.room not in conn.session.convs or is_private_conv(frame.room):
             raise refuse(ErrorCode.NOT_MEMBER)
         await self.store.rooms.remove_member(frame.room, conn.user.id)
-        self.bus.publish(Envelope(user_channel(conn.user.id), f.encode_dict({"t": "left", "conv": frame.room}),
-                                  control="leave", arg=frame.room))
+        self.bus.publish(
+            Envelope(
+                user_channel(conn.user.id),
+                f.encode_dict({"t": "left", "conv": frame.room}),
+                control="leave",
+                arg=frame.room,
+            )
+        )
 
     # --- messages -----------------------------------------------------------------------------------------
     def _check_text(self, text: str) -> str:
@@ -413,8 +457,13 @@ class ChatService:
     async def _typing(self, conn: Connection, frame: f.Typing) -> None:
         if frame.conv not in conn.session.convs:
             raise refuse(ErrorCode.NOT_MEMBER)
-        payload = f.encode_dict({"t": "typing", "conv": frame.conv,
-                                 "user": {"id": conn.user.id, "pseudonym": conn.user.pseudonym}})
+        payload = f.encode_dict(
+            {
+                "t": "typing",
+                "conv": frame.conv,
+                "user": {"id": conn.user.id, "pseudonym": conn.user.pseudonym},
+            }
+        )
         self.bus.publish(Envelope(frame.conv, payload, sender=conn.user.id, echo=False))
 
     # --- private messages -----------------------------------------------------------------------------------
@@ -447,8 +496,15 @@ class ChatService:
             return
         if await private.open_count(me.id) >= self.settings.max_open_requests:
             raise refuse(ErrorCode.TOO_MANY_REQUESTS)
-        req = PmRequestRecord(id=new_id("q"), from_id=me.id, to_id=target.id, text=text, cid=frame.cid,
-                              status=RequestStatus.OPEN, at=now_ms())
+        req = PmRequestRecord(
+            id=new_id("q"),
+            from_id=me.id,
+            to_id=target.id,
+            text=text,
+            cid=frame.cid,
+            status=RequestStatus.OPEN,
+            at=now_ms(),
+        )
         await private.create_request(req)
         conn.send(f.encode(f.Ack(cid=frame.cid, request=req.id)))
         self.bus.publish(Envelope(user_channel(target.id), f.encode_dict(_request_frame(req, me))))
@@ -475,8 +531,9 @@ class ChatService:
             payload = f.encode_dict({"t": "pm_open", "conv": conv, "with": other.public()})
             self.bus.publish(Envelope(user_channel(me.id), payload, control="join", arg=conv))
         # The request's text is the conversation's first message.
-        message, created = await self.store.messages.append(conv, sender.id, sender.pseudonym, sender.gender,
-                                                            req.cid, req.text)
+        message, created = await self.store.messages.append(
+            conv, sender.id, sender.pseudonym, sender.gender, req.cid, req.text
+        )
         if created:
             self.publish_message(message)
 
@@ -497,15 +554,27 @@ class ChatService:
         if await self.store.sessions.get(frame.user) is None:
             raise refuse(ErrorCode.NOT_FOUND)
         await self.store.private.block(me.id, frame.user, now_ms())
-        self.bus.publish(Envelope(user_channel(me.id), f.encode_dict({"t": "blocked", "user": frame.user}),
-                                  control="block", arg=frame.user))
+        self.bus.publish(
+            Envelope(
+                user_channel(me.id),
+                f.encode_dict({"t": "blocked", "user": frame.user}),
+                control="block",
+                arg=frame.user,
+            )
+        )
         self.bus.publish(Envelope(user_channel(frame.user), control="blocked_by", arg=me.id))
 
     async def _unblock(self, conn: Connection, frame: f.Unblock) -> None:
         me = conn.user
         await self.store.private.unblock(me.id, frame.user)
-        self.bus.publish(Envelope(user_channel(me.id), f.encode_dict({"t": "unblocked", "user": frame.user}),
-                                  control="unblock", arg=frame.user))
+        self.bus.publish(
+            Envelope(
+                user_channel(me.id),
+                f.encode_dict({"t": "unblocked", "user": frame.user}),
+                control="unblock",
+                arg=frame.user,
+            )
+        )
         self.bus.publish(Envelope(user_channel(frame.user), control="unblocked_by", arg=me.id))
 
     async def _report(self, conn: Connection, frame: f.Report) -> None:
@@ -515,15 +584,31 @@ class ChatService:
         if target.conv is None and target.user is None and target.room is None:
             raise ChatError(ErrorCode.BAD_FRAME.value, "report: target needs conv+seq, user or room")
         report_id = new_id("r")
-        await self.store.reports.create(report_id, conn.user.id, conv=target.conv, seq=target.seq,
-                                        user=target.user, room=target.room, category=frame.category,
-                                        text=frame.text, now=now_ms())
+        await self.store.reports.create(
+            report_id,
+            conn.user.id,
+            conv=target.conv,
+            seq=target.seq,
+            user=target.user,
+            room=target.room,
+            category=frame.category,
+            text=frame.text,
+            now=now_ms(),
+        )
         conn.send(f.encode_dict({"t": "reported", "id": report_id}))
 
-    _handlers: dict[type, Callable[..., Any]] = {
-        f.Hello: _hello, f.Ping: _ping, f.Join: _join, f.Leave: _leave, f.Say: _say,
-        f.PmRequest: _pm_request, f.PmAnswer: _pm_answer, f.Block: _block, f.Unblock: _unblock,
-        f.Report: _report, f.Typing: _typing,
+    _handlers: ClassVar[dict[type, Callable[..., Any]]] = {
+        f.Hello: _hello,
+        f.Ping: _ping,
+        f.Join: _join,
+        f.Leave: _leave,
+        f.Say: _say,
+        f.PmRequest: _pm_request,
+        f.PmAnswer: _pm_answer,
+        f.Block: _block,
+        f.Unblock: _unblock,
+        f.Report: _report,
+        f.Typing: _typing,
     }
 
     # --- REST helpers -----------------------------------------------------------------------------------------
@@ -539,8 +624,14 @@ class ChatService:
             raise ChatError("name_invalid", "Le nom doit faire de 3 à 40 caractères, le sujet 200 au plus.")
         if await self.store.rooms.count_owned(user.id) >= self.settings.max_private_rooms_per_user:
             raise ChatError("too_many_rooms", "Vous avez déjà créé le nombre maximal de salons privés.")
-        room = Room(id=new_id("r-"), name=name, kind=RoomKind.PRIVATE, topic=" ".join(topic.split()),
-                    owner_id=user.id, cap=self.settings.private_room_cap)
+        room = Room(
+            id=new_id("r-"),
+            name=name,
+            kind=RoomKind.PRIVATE,
+            topic=" ".join(topic.split()),
+            owner_id=user.id,
+            cap=self.settings.private_room_cap,
+        )
         await self.store.rooms.create_private(room, now_ms())
         self.bus.publish(Envelope(user_channel(user.id), control="join", arg=room.id))
         return room.public(self.hub.online_members(room.id), True)
@@ -558,12 +649,14 @@ class ChatService:
         if room.cap is not None and len(members) >= room.cap:
             raise refuse(ErrorCode.ROOM_FULL)
         await self.store.rooms.invite(room.id, invitee.id, user.id, now_ms())
-        payload = f.encode_dict({"t": "invited", "room": room.public(self.hub.online_members(room.id)),
-                                 "by": user.public()})
+        payload = f.encode_dict(
+            {"t": "invited", "room": room.public(self.hub.online_members(room.id)), "by": user.public()}
+        )
         self.bus.publish(Envelope(user_channel(invitee.id), payload))
 
-    def online_users(self, viewer: User, age_min: int | None, age_max: int | None, gender: str | None,
-                     region: str | None) -> list[dict[str, Any]]:
+    def online_users(
+        self, viewer: User, age_min: int | None, age_max: int | None, gender: str | None, region: str | None
+    ) -> list[dict[str, Any]]:
         viewer_session = self.hub.sessions.get(viewer.id)
         hidden = (viewer_session.blocked | viewer_session.blocked_by) if viewer_session else set()
         if region == "mine":
@@ -571,9 +664,13 @@ class ChatService:
         out = []
         for session in self.hub.sessions.values():
             u = session.user
-            if u.id in hidden or (age_min is not None and u.age < age_min) or \
-                    (age_max is not None and u.age > age_max) or (gender and u.gender != gender) or \
-                    (region and u.region != region):
+            if (
+                u.id in hidden
+                or (age_min is not None and u.age < age_min)
+                or (age_max is not None and u.age > age_max)
+                or (gender and u.gender != gender)
+                or (region and u.region != region)
+            ):
                 continue
             out.append(u.public())
         out.sort(key=lambda u: str(u["pseudonym"]).casefold())

@@ -54,9 +54,7 @@ _DEPARTEMENTS_BY_REGION: dict[str, tuple[str, ...]] = {
     "mayotte": ("976",),
 }
 
-_REGION_OF: dict[str, str] = {
-    dep: region for region, deps in _DEPARTEMENTS_BY_REGION.items() for dep in deps
-}
+_REGION_OF: dict[str, str] = {dep: region for region, deps in _DEPARTEMENTS_BY_REGION.items() for dep in deps}
 
 DEPARTEMENT_NAMES: dict[str, str] = {
     "01": "Ain",
@@ -175,7 +173,9 @@ _MSG_NOT_DEPARTEMENT = (
     "(Saint-Pierre-et-Miquelon, Wallis-et-Futuna, Polynésie, Nouvelle-Calédonie…) : "
     "Causette n'accepte que les départements."
 )
-_MSG_MONACO = "Les codes postaux de Monaco ne sont pas acceptés : Causette n'accepte que les départements français."
+_MSG_MONACO = (
+    "Les codes postaux de Monaco ne sont pas acceptés : Causette n'accepte que les départements français."
+)
 
 
 def departement_for_postal_code(code: str) -> str:

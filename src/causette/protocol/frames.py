@@ -97,9 +97,17 @@ class Ping(_Client):
 ClientFrame = Hello | Join | Leave | Say | PmRequest | PmAnswer | Block | Unblock | Report | Typing | Ping
 
 CLIENT_FRAMES: dict[str, type[_Client]] = {
-    "hello": Hello, "join": Join, "leave": Leave, "say": Say, "pm_request": PmRequest,
-    "pm_answer": PmAnswer, "block": Block, "unblock": Unblock, "report": Report,
-    "typing": Typing, "ping": Ping,
+    "hello": Hello,
+    "join": Join,
+    "leave": Leave,
+    "say": Say,
+    "pm_request": PmRequest,
+    "pm_answer": PmAnswer,
+    "block": Block,
+    "unblock": Unblock,
+    "report": Report,
+    "typing": Typing,
+    "ping": Ping,
 }
 
 
@@ -123,8 +131,9 @@ def decode(raw: bytes | str) -> ClientFrame:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        raise ProtocolError(ErrorCode.BAD_FRAME, f"{kind}: {where}: {first.get('msg', 'invalid')}",
-                            cid) from exc
+        raise ProtocolError(
+            ErrorCode.BAD_FRAME, f"{kind}: {where}: {first.get('msg', 'invalid')}", cid
+        ) from exc
 
 
 # --- server frames ------------------------------------------------------------------------

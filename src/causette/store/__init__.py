@@ -28,8 +28,14 @@ class Store:
     @classmethod
     def open(cls, url: str, sqlite_synchronous: str = "FULL", max_batch: int = 512) -> Store:
         engine = create_engine_for(url, sqlite_synchronous)
-        return cls(engine, SessionRepository(engine), RoomRepository(engine), MessageLog(engine, max_batch),
-                   PrivateRepository(engine), ReportRepository(engine))
+        return cls(
+            engine,
+            SessionRepository(engine),
+            RoomRepository(engine),
+            MessageLog(engine, max_batch),
+            PrivateRepository(engine),
+            ReportRepository(engine),
+        )
 
     def start(self) -> None:
         self.messages.start()

@@ -24,7 +24,7 @@ def async_url(url: str) -> str:
         return "sqlite+aiosqlite:///" + url.split(":///", 1)[1]
     for prefix in ("postgresql://", "postgres://", "postgresql+asyncpg://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     raise StoreError(f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:/// or postgresql://")
 
 

@@ -40,26 +40,22 @@ class MessageLog:
     def __init__(self, engine: AsyncEngine, max_batch: int = 512) -> None:
         self._engine = engine
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[Append] = asyncio.Queue()
+        self._queue: asyncio.Queue[Append | None] = asyncio.Queue()  # None: stop
         self._writer: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._writer = asyncio.get_running_loop().create_task(self._write_forever(), name="message-writer")
 
     async def stop(self) -> None:
+        """Finish the appends already queued (their senders wait for an ack), then stop."""
         if self._writer is not None:
-            # Let queued appends finish: they were accepted and their senders wait for an ack.
-            while not self._queue.empty():
-                await asyncio.sleep(0.01)
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
+            self._queue.put_nowait(None)
+            await self._writer
             self._writer = None
 
-    def submit(self, conv: str, sender_id: str, sender_pseudonym: str, sender_gender: str,
-               cid: str, text: str) -> asyncio.Future[tuple[Message, bool]]:
+    def submit(
+        self, conv: str, sender_id: str, sender_pseudonym: str, sender_gender: str, cid: str, text: str
+    ) -> asyncio.Future[tuple[Message, bool]]:
         """Queue a message; the future resolves once it is durable, to (message, created).
         `created` is False for a retried cid, whose first stored copy is returned. Appends
         are stored in the order they are submitted. The future fails with StoreError."""
@@ -67,33 +63,40 @@ class MessageLog:
         self._queue.put_nowait(Append(conv, sender_id, sender_pseudonym, sender_gender, cid, text, fut))
         return fut
 
-    async def append(self, conv: str, sender_id: str, sender_pseudonym: str, sender_gender: str,
-                     cid: str, text: str) -> tuple[Message, bool]:
+    async def append(
+        self, conv: str, sender_id: str, sender_pseudonym: str, sender_gender: str, cid: str, text: str
+    ) -> tuple[Message, bool]:
         return await self.submit(conv, sender_id, sender_pseudonym, sender_gender, cid, text)
 
     async def _write_forever(self) -> None:
         while True:
             first = await self._queue.get()
+            if first is None:
+                return
             batch = [first]
+            stopping = False
             while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
             try:
                 results = await self._commit(batch)
-            except (SQLAlchemyError, OSError, StoreError) as exc:
-                log.warning("message batch of %d failed: %s", len(batch), exc)
+            except Exception as exc:  # the writer never dies: later messages need it
+                if isinstance(exc, SQLAlchemyError | OSError | StoreError):
+                    log.warning("message batch of %d failed: %s", len(batch), exc)
+                else:
+                    log.exception("message batch of %d failed", len(batch))
                 for item in batch:
                     if not item.future.done():
                         item.future.set_exception(StoreError("database unavailable"))
-                continue
-            except Exception as exc:  # never let the writer die: later messages need it
-                log.exception("message batch of %d failed", len(batch))
-                for item in batch:
+            else:
+                for item, result in zip(batch, results, strict=True):
                     if not item.future.done():
-                        item.future.set_exception(StoreError(str(exc)))
-                continue
-            for item, result in zip(batch, results, strict=True):
-                if not item.future.done():
-                    item.future.set_result(result)
+                        item.future.set_result(result)
+            if stopping:
+                return
 
     async def _commit(self, batch: list[Append]) -> list[tuple[Message, bool]]:
         at = now_ms()
@@ -102,10 +105,12 @@ class MessageLog:
         async with self._engine.begin() as conn:
             existing: dict[tuple[str, str, str], Message] = {}
             for start in range(0, len(keys), 200):
-                chunk = keys[start:start + 200]
+                chunk = keys[start : start + 200]
                 rows = await conn.execute(
-                    select(messages).where(tuple_(messages.c.conv_id, messages.c.sender_id, messages.c.cid)
-                                           .in_(chunk)))
+                    select(messages).where(
+                        tuple_(messages.c.conv_id, messages.c.sender_id, messages.c.cid).in_(chunk)
+                    )
+                )
                 for r in rows:
                     existing[(r.conv_id, r.sender_id, r.cid)] = _row_message(r)
             fresh: dict[str, list[int]] = defaultdict(list)  # conv -> indexes in batch
@@ -122,9 +127,11 @@ class MessageLog:
             rows_out = []
             for conv, idxs in fresh.items():
                 res = await conn.execute(
-                    update(conversations).where(conversations.c.id == conv)
+                    update(conversations)
+                    .where(conversations.c.id == conv)
                     .values(last_seq=conversations.c.last_seq + len(idxs))
-                    .returning(conversations.c.last_seq))
+                    .returning(conversations.c.last_seq)
+                )
                 last = res.scalar_one_or_none()
                 if last is None:
                     raise StoreError(f"unknown conversation {conv}")
@@ -134,9 +141,18 @@ class MessageLog:
                     a = batch[i]
                     m = Message(a.conv, seq, a.sender_id, a.sender_pseudonym, a.sender_gender, a.text, at)
                     results[i] = (m, True)
-                    rows_out.append({"conv_id": a.conv, "seq": seq, "sender_id": a.sender_id,
-                                     "sender_pseudonym": a.sender_pseudonym, "sender_gender": a.sender_gender,
-                                     "cid": a.cid, "text": a.text, "at": at})
+                    rows_out.append(
+                        {
+                            "conv_id": a.conv,
+                            "seq": seq,
+                            "sender_id": a.sender_id,
+                            "sender_pseudonym": a.sender_pseudonym,
+                            "sender_gender": a.sender_gender,
+                            "cid": a.cid,
+                            "text": a.text,
+                            "at": at,
+                        }
+                    )
             if rows_out:
                 await conn.execute(messages.insert(), rows_out)
         for i, a in enumerate(batch):
@@ -150,8 +166,11 @@ class MessageLog:
         """Messages of `conv` with a seq above `seq`, oldest first."""
         async with self._engine.connect() as conn:
             rows = await conn.execute(
-                select(messages).where(messages.c.conv_id == conv, messages.c.seq > seq)
-                .order_by(messages.c.seq).limit(limit))
+                select(messages)
+                .where(messages.c.conv_id == conv, messages.c.seq > seq)
+                .order_by(messages.c.seq)
+                .limit(limit)
+            )
             return [_row_message(r) for r in rows]
 
     async def latest(self, conv: str, limit: int, before: int | None = None) -> list[Message]:
@@ -169,11 +188,19 @@ class MessageLog:
         if not convs:
             return {}
         async with self._engine.connect() as conn:
-            rows = await conn.execute(select(conversations.c.id, conversations.c.last_seq)
-                                      .where(conversations.c.id.in_(convs)))
+            rows = await conn.execute(
+                select(conversations.c.id, conversations.c.last_seq).where(conversations.c.id.in_(convs))
+            )
             return {r.id: int(r.last_seq) for r in rows}
 
 
 def _row_message(r: object) -> Message:
-    return Message(r.conv_id, int(r.seq), r.sender_id, r.sender_pseudonym,  # type: ignore[attr-defined]
-                   r.sender_gender, r.text, int(r.at))  # type: ignore[attr-defined]
+    return Message(
+        r.conv_id,
+        int(r.seq),
+        r.sender_id,
+        r.sender_pseudonym,  # type: ignore[attr-defined]
+        r.sender_gender,
+        r.text,
+        int(r.at),
+    )  # type: ignore[attr-defined]

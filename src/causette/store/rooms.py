@@ -27,50 +27,81 @@ class RoomRepository:
         async with self._engine.begin() as conn:
             for pos, room in enumerate(wanted):
                 await ensure_conversation(conn, room.id, "room")
-                values = {"name": room.name, "kind": room.kind.value, "topic": room.topic,
-                          "region": room.region, "min_age": room.min_age, "max_age": room.max_age,
-                          "position": pos, "active": True}
+                values = {
+                    "name": room.name,
+                    "kind": room.kind.value,
+                    "topic": room.topic,
+                    "region": room.region,
+                    "min_age": room.min_age,
+                    "max_age": room.max_age,
+                    "position": pos,
+                    "active": True,
+                }
                 found = (await conn.execute(select(rooms.c.id).where(rooms.c.id == room.id))).first()
                 if found is None:
                     await conn.execute(rooms.insert().values(id=room.id, created_at=now, **values))
                 else:
                     await conn.execute(update(rooms).where(rooms.c.id == room.id).values(**values))
             ids = [r.id for r in wanted]
-            await conn.execute(update(rooms).where(rooms.c.kind != RoomKind.PRIVATE.value,
-                                                   rooms.c.id.not_in(ids)).values(active=False))
+            await conn.execute(
+                update(rooms)
+                .where(rooms.c.kind != RoomKind.PRIVATE.value, rooms.c.id.not_in(ids))
+                .values(active=False)
+            )
 
     async def active(self) -> list[Room]:
         async with self._engine.connect() as conn:
-            rows = await conn.execute(select(rooms).where(rooms.c.active.is_(True))
-                                      .order_by(rooms.c.position, rooms.c.created_at))
+            rows = await conn.execute(
+                select(rooms).where(rooms.c.active.is_(True)).order_by(rooms.c.position, rooms.c.created_at)
+            )
             return [_room(r) for r in rows]
 
     async def get(self, room_id: str) -> Room | None:
         async with self._engine.connect() as conn:
-            row = (await conn.execute(select(rooms).where(rooms.c.id == room_id,
-                                                          rooms.c.active.is_(True)))).first()
+            row = (
+                await conn.execute(select(rooms).where(rooms.c.id == room_id, rooms.c.active.is_(True)))
+            ).first()
         return None if row is None else _room(row)
 
     async def create_private(self, room: Room, now: int) -> None:
         async with self._engine.begin() as conn:
             await ensure_conversation(conn, room.id, "room")
-            await conn.execute(rooms.insert().values(
-                id=room.id, name=room.name, kind=room.kind.value, topic=room.topic, owner_id=room.owner_id,
-                cap=room.cap, position=10_000, active=True, created_at=now))
-            await conn.execute(memberships.insert().values(conv_id=room.id, user_id=room.owner_id,
-                                                           joined_at=now))
+            await conn.execute(
+                rooms.insert().values(
+                    id=room.id,
+                    name=room.name,
+                    kind=room.kind.value,
+                    topic=room.topic,
+                    owner_id=room.owner_id,
+                    cap=room.cap,
+                    position=10_000,
+                    active=True,
+                    created_at=now,
+                )
+            )
+            await conn.execute(
+                memberships.insert().values(conv_id=room.id, user_id=room.owner_id, joined_at=now)
+            )
 
     async def count_owned(self, user_id: str) -> int:
         async with self._engine.connect() as conn:
-            n = await conn.execute(select(func.count()).select_from(rooms)
-                                   .where(rooms.c.owner_id == user_id, rooms.c.active.is_(True)))
+            n = await conn.execute(
+                select(func.count())
+                .select_from(rooms)
+                .where(rooms.c.owner_id == user_id, rooms.c.active.is_(True))
+            )
             return int(n.scalar_one())
 
     async def add_member(self, conv: str, user_id: str, now: int) -> bool:
         """Add a membership; False if it already existed."""
         async with self._engine.begin() as conn:
-            found = (await conn.execute(select(memberships.c.user_id).where(
-                memberships.c.conv_id == conv, memberships.c.user_id == user_id))).first()
+            found = (
+                await conn.execute(
+                    select(memberships.c.user_id).where(
+                        memberships.c.conv_id == conv, memberships.c.user_id == user_id
+                    )
+                )
+            ).first()
             if found is not None:
                 return False
             await conn.execute(memberships.insert().values(conv_id=conv, user_id=user_id, joined_at=now))
@@ -78,13 +109,15 @@ class RoomRepository:
 
     async def remove_member(self, conv: str, user_id: str) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(delete(memberships).where(memberships.c.conv_id == conv,
-                                                         memberships.c.user_id == user_id))
+            await conn.execute(
+                delete(memberships).where(memberships.c.conv_id == conv, memberships.c.user_id == user_id)
+            )
 
     async def member_count(self, conv: str) -> int:
         async with self._engine.connect() as conn:
-            n = await conn.execute(select(func.count()).select_from(memberships)
-                                   .where(memberships.c.conv_id == conv))
+            n = await conn.execute(
+                select(func.count()).select_from(memberships).where(memberships.c.conv_id == conv)
+            )
             return int(n.scalar_one())
 
     async def conversations_of(self, user_id: str) -> list[str]:
@@ -99,30 +132,55 @@ class RoomRepository:
 
     async def invite(self, room_id: str, user_id: str, by_id: str, now: int) -> None:
         async with self._engine.begin() as conn:
-            found = (await conn.execute(select(invites.c.user_id).where(
-                invites.c.room_id == room_id, invites.c.user_id == user_id))).first()
+            found = (
+                await conn.execute(
+                    select(invites.c.user_id).where(
+                        invites.c.room_id == room_id, invites.c.user_id == user_id
+                    )
+                )
+            ).first()
             if found is None:
-                await conn.execute(invites.insert().values(room_id=room_id, user_id=user_id, by_id=by_id,
-                                                           at=now))
+                await conn.execute(
+                    invites.insert().values(room_id=room_id, user_id=user_id, by_id=by_id, at=now)
+                )
 
     async def is_invited(self, room_id: str, user_id: str) -> bool:
         async with self._engine.connect() as conn:
-            found = (await conn.execute(select(invites.c.user_id).where(
-                invites.c.room_id == room_id, invites.c.user_id == user_id))).first()
+            found = (
+                await conn.execute(
+                    select(invites.c.user_id).where(
+                        invites.c.room_id == room_id, invites.c.user_id == user_id
+                    )
+                )
+            ).first()
             return found is not None
 
     async def private_rooms_visible_to(self, user_id: str) -> list[Room]:
         async with self._engine.connect() as conn:
             member = select(memberships.c.conv_id).where(memberships.c.user_id == user_id)
             invited = select(invites.c.room_id).where(invites.c.user_id == user_id)
-            rows = await conn.execute(select(rooms).where(
-                rooms.c.kind == RoomKind.PRIVATE.value, rooms.c.active.is_(True),
-                or_(rooms.c.id.in_(member), rooms.c.id.in_(invited))).order_by(rooms.c.created_at))
+            rows = await conn.execute(
+                select(rooms)
+                .where(
+                    rooms.c.kind == RoomKind.PRIVATE.value,
+                    rooms.c.active.is_(True),
+                    or_(rooms.c.id.in_(member), rooms.c.id.in_(invited)),
+                )
+                .order_by(rooms.c.created_at)
+            )
             return [_room(r) for r in rows]
 
 
 def _room(r: object) -> Room:
     row = r
-    return Room(id=row.id, name=row.name, kind=RoomKind(row.kind), topic=row.topic,  # type: ignore[attr-defined]
-                region=row.region, min_age=row.min_age, max_age=row.max_age,  # type: ignore[attr-defined]
-                owner_id=row.owner_id, cap=row.cap)  # type: ignore[attr-defined]
+    return Room(
+        id=row.id,
+        name=row.name,
+        kind=RoomKind(row.kind),
+        topic=row.topic,  # type: ignore[attr-defined]
+        region=row.region,
+        min_age=row.min_age,
+        max_age=row.max_age,  # type: ignore[attr-defined]
+        owner_id=row.owner_id,
+        cap=row.cap,
+    )  # type: ignore[attr-defined]

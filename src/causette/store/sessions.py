@@ -17,16 +17,29 @@ class SessionRepository:
         """Whether a living session holds a pseudonym with this skeleton."""
         async with self._engine.connect() as conn:
             row = await conn.execute(
-                select(users.c.id).where(users.c.skeleton == skeleton, users.c.lease_until > now,
-                                         users.c.revoked_at.is_(None)).limit(1))
+                select(users.c.id)
+                .where(users.c.skeleton == skeleton, users.c.lease_until > now, users.c.revoked_at.is_(None))
+                .limit(1)
+            )
             return row.first() is not None
 
     async def create(self, user: User, now: int, expires_at: int, lease_until: int) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(users.insert().values(
-                id=user.id, pseudonym=user.pseudonym, skeleton=user.skeleton, age=user.age,
-                gender=user.gender, departement=user.departement, region=user.region,
-                created_at=now, expires_at=expires_at, revoked_at=None, lease_until=lease_until))
+            await conn.execute(
+                users.insert().values(
+                    id=user.id,
+                    pseudonym=user.pseudonym,
+                    skeleton=user.skeleton,
+                    age=user.age,
+                    gender=user.gender,
+                    departement=user.departement,
+                    region=user.region,
+                    created_at=now,
+                    expires_at=expires_at,
+                    revoked_at=None,
+                    lease_until=lease_until,
+                )
+            )
 
     async def get(self, user_id: str) -> tuple[User, int, int | None] | None:
         """(user, expires_at, revoked_at) or None."""
@@ -48,23 +61,34 @@ class SessionRepository:
             return
         async with self._engine.begin() as conn:
             for start in range(0, len(ids), 500):
-                await conn.execute(update(users).where(and_(users.c.id.in_(ids[start:start + 500]),
-                                                            users.c.revoked_at.is_(None)))
-                                   .values(lease_until=lease_until))
+                await conn.execute(
+                    update(users)
+                    .where(and_(users.c.id.in_(ids[start : start + 500]), users.c.revoked_at.is_(None)))
+                    .values(lease_until=lease_until)
+                )
 
     async def revoked_unexpired(self, now: int) -> set[str]:
         async with self._engine.connect() as conn:
-            rows = await conn.execute(select(users.c.id).where(users.c.revoked_at.is_not(None),
-                                                               users.c.expires_at > now))
+            rows = await conn.execute(
+                select(users.c.id).where(users.c.revoked_at.is_not(None), users.c.expires_at > now)
+            )
             return {r.id for r in rows}
 
     async def revoke(self, user_id: str, now: int) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(update(users).where(users.c.id == user_id)
-                               .values(revoked_at=now, lease_until=now))
+            await conn.execute(
+                update(users).where(users.c.id == user_id).values(revoked_at=now, lease_until=now)
+            )
 
 
 def _user(row: object) -> User:
     r = row
-    return User(id=r.id, pseudonym=r.pseudonym, skeleton=r.skeleton, age=int(r.age),  # type: ignore[attr-defined]
-                gender=r.gender, departement=r.departement, region=r.region)  # type: ignore[attr-defined]
+    return User(
+        id=r.id,
+        pseudonym=r.pseudonym,
+        skeleton=r.skeleton,
+        age=int(r.age),  # type: ignore[attr-defined]
+        gender=r.gender,
+        departement=r.departement,
+        region=r.region,
+    )  # type: ignore[attr-defined]

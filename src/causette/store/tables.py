@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer, MetaData, PrimaryKeyConstraint,
-                        String, Table, Text, UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("pseudonym", String(64), nullable=False),
     Column("skeleton", String(128), nullable=False),
@@ -25,7 +38,8 @@ users = Table(
 )
 
 conversations = Table(
-    "conversations", metadata,
+    "conversations",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("kind", String(8), nullable=False),  # "room" | "pm"
     # Seqs are allocated in the same transaction as the messages (UPDATE ... RETURNING), so
@@ -34,7 +48,8 @@ conversations = Table(
 )
 
 rooms = Table(
-    "rooms", metadata,
+    "rooms",
+    metadata,
     Column("id", String(64), ForeignKey("conversations.id"), primary_key=True),
     Column("name", String(80), nullable=False),
     Column("kind", String(8), nullable=False),
@@ -50,7 +65,8 @@ rooms = Table(
 )
 
 memberships = Table(
-    "memberships", metadata,
+    "memberships",
+    metadata,
     Column("conv_id", String(64), nullable=False),
     Column("user_id", String(32), nullable=False),
     Column("joined_at", BigInteger, nullable=False),
@@ -59,7 +75,8 @@ memberships = Table(
 )
 
 invites = Table(
-    "invites", metadata,
+    "invites",
+    metadata,
     Column("room_id", String(64), nullable=False),
     Column("user_id", String(32), nullable=False),
     Column("by_id", String(32), nullable=False),
@@ -68,7 +85,8 @@ invites = Table(
 )
 
 private_convs = Table(
-    "private_convs", metadata,
+    "private_convs",
+    metadata,
     Column("id", String(64), ForeignKey("conversations.id"), primary_key=True),
     # user_a < user_b, so one pair has one row.
     Column("user_a", String(32), nullable=False),
@@ -78,7 +96,8 @@ private_convs = Table(
 )
 
 pm_requests = Table(
-    "pm_requests", metadata,
+    "pm_requests",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("from_id", String(32), nullable=False),
     Column("to_id", String(32), nullable=False),
@@ -94,7 +113,8 @@ pm_requests = Table(
 )
 
 blocks = Table(
-    "blocks", metadata,
+    "blocks",
+    metadata,
     Column("blocker_id", String(32), nullable=False),
     Column("blocked_id", String(32), nullable=False),
     Column("at", BigInteger, nullable=False),
@@ -103,7 +123,8 @@ blocks = Table(
 )
 
 messages = Table(
-    "messages", metadata,
+    "messages",
+    metadata,
     Column("conv_id", String(64), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("sender_id", String(32), nullable=False),
@@ -117,7 +138,8 @@ messages = Table(
 )
 
 reports = Table(
-    "reports", metadata,
+    "reports",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("reporter_id", String(32)),
     Column("target_conv", String(64)),

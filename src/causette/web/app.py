@@ -24,14 +24,23 @@ STATIC = resources.files("causette.web").joinpath("static")
 
 # HTTP status of each refusal; any other code is a 400.
 STATUS = {
-    "unauthorized": 401, "rate_limited": 429, "pseudonym_taken": 409, "underage": 403,
-    "not_found": 404, "not_member": 403, "blocked": 403, "room_full": 409, "too_many_rooms": 409,
+    "unauthorized": 401,
+    "rate_limited": 429,
+    "pseudonym_taken": 409,
+    "underage": 403,
+    "not_found": 404,
+    "not_member": 403,
+    "blocked": 403,
+    "room_full": 409,
+    "too_many_rooms": 409,
     "unavailable": 503,
 }
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-       "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; "
-       "frame-ancestors 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
 
 
 class ApiError(Exception):
@@ -62,9 +71,29 @@ class InviteIn(BaseModel):
     user: str = Field(min_length=1, max_length=64)
 
 
+async def current_user(request: Request) -> User:
+    """The session of the bearer token, or a 401."""
+    auth = request.headers.get("authorization", "")
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+    service: ChatService = request.app.state.service
+    user = await service.authenticate(token) if token else None
+    if user is None:
+        raise ApiError("unauthorized", "Session absente, expirée ou terminée.")
+    return user
+
+
+Auth = Annotated[User, Depends(current_user)]
+
+
 def create_app(service: ChatService, settings: Settings) -> FastAPI:
-    app = FastAPI(title="Causette", version="1", docs_url="/api/docs", openapi_url="/api/v1/openapi.json",
-                  redoc_url=None)
+    app = FastAPI(
+        title="Causette",
+        version="1",
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
+    app.state.service = service
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(ApiError)
@@ -89,16 +118,6 @@ def create_app(service: ChatService, settings: Settings) -> FastAPI:
         where = ".".join(str(p) for p in first.get("loc", ()))
         return error_response("bad_request", f"Requête invalide : {where} {first.get('msg', '')}".strip())
 
-    async def current_user(request: Request) -> User:
-        auth = request.headers.get("authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        user = await service.authenticate(token) if token else None
-        if user is None:
-            raise ApiError("unauthorized", "Session absente, expirée ou terminée.")
-        return user
-
-    Auth = Annotated[User, Depends(current_user)]
-
     @app.get("/api/v1/config")
     async def config(request: Request) -> dict[str, Any]:
         if settings.public_ws_url:
@@ -109,9 +128,15 @@ def create_app(service: ChatService, settings: Settings) -> FastAPI:
                 host = f"[{host}]"
             scheme = "wss" if request.url.scheme == "https" else "ws"
             ws_url = f"{scheme}://{host}:{settings.effective_ws_port}/ws"
-        return {"ws_url": ws_url, "subprotocol": "causette.v1", "min_age": settings.min_age,
-                "max_message_chars": settings.max_message_chars, "history_size": settings.history_size,
-                "max_open_requests": settings.max_open_requests, "regions": REGIONS}
+        return {
+            "ws_url": ws_url,
+            "subprotocol": "causette.v1",
+            "min_age": settings.min_age,
+            "max_message_chars": settings.max_message_chars,
+            "history_size": settings.history_size,
+            "max_open_requests": settings.max_open_requests,
+            "regions": REGIONS,
+        }
 
     @app.post("/api/v1/sessions", status_code=201)
     async def enter(request: Request) -> dict[str, Any]:
@@ -148,15 +173,22 @@ def create_app(service: ChatService, settings: Settings) -> FastAPI:
         return {"room": room_id, "user": body.user}
 
     @app.get("/api/v1/users")
-    async def users(user: Auth, age_min: Annotated[int | None, Query(ge=0, le=150)] = None,
-                    age_max: Annotated[int | None, Query(ge=0, le=150)] = None,
-                    gender: Annotated[str | None, Query(pattern="^[fmx]$")] = None,
-                    region: Annotated[str | None, Query(max_length=40)] = None) -> list[dict[str, Any]]:
+    async def users(
+        user: Auth,
+        age_min: Annotated[int | None, Query(ge=0, le=150)] = None,
+        age_max: Annotated[int | None, Query(ge=0, le=150)] = None,
+        gender: Annotated[str | None, Query(pattern="^[fmx]$")] = None,
+        region: Annotated[str | None, Query(max_length=40)] = None,
+    ) -> list[dict[str, Any]]:
         return service.online_users(user, age_min, age_max, gender, region)
 
     @app.get("/api/v1/history/{conv}")
-    async def history(user: Auth, conv: str, before: Annotated[int | None, Query(ge=1)] = None,
-                      limit: Annotated[int, Query(ge=1, le=100)] = 50) -> list[dict[str, Any]]:
+    async def history(
+        user: Auth,
+        conv: str,
+        before: Annotated[int | None, Query(ge=1)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    ) -> list[dict[str, Any]]:
         return await service.history(user, conv, before, limit)
 
     @app.get("/", include_in_schema=False)

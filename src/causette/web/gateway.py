@@ -14,8 +14,17 @@ import struct
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from picows import (WSFrame, WSListener, WSMsgType, WSTransport, WSUpgradeRequest, WSUpgradeResponse,
-                    WSUpgradeResponseWithListener, ws_create_server)
+import orjson
+from picows import (
+    WSFrame,
+    WSListener,
+    WSMsgType,
+    WSTransport,
+    WSUpgradeRequest,
+    WSUpgradeResponse,
+    WSUpgradeResponseWithListener,
+    ws_create_server,
+)
 
 from causette.chat.hub import Connection
 from causette.chat.service import ChatService
@@ -134,7 +143,7 @@ class Gateway:
         task.add_done_callback(self._tasks.discard)
 
     def _refuse(self, status: int, code: str, message: str) -> WSUpgradeResponseWithListener:
-        body = ('{"error":{"code":"%s","message":"%s"}}' % (code, message)).encode()
+        body = orjson.dumps({"error": {"code": code, "message": message}})
         response = WSUpgradeResponse.create_error_response(status, body)
         response.headers["Content-Type"] = "application/json"
         return WSUpgradeResponseWithListener(response, None)
@@ -166,19 +175,26 @@ class Gateway:
             return self._refuse(401, "unauthorized", "missing, forged, expired or revoked token")
         offered = [p.strip() for p in headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
         extra = {"Sec-WebSocket-Protocol": SUBPROTOCOL} if SUBPROTOCOL in offered else None
-        return WSUpgradeResponseWithListener(WSUpgradeResponse.create_101_response(extra_headers=extra),
-                                             ChatSocket(self, user_id))
+        return WSUpgradeResponseWithListener(
+            WSUpgradeResponse.create_101_response(extra_headers=extra), ChatSocket(self, user_id)
+        )
 
     async def start(self) -> None:
         s = self.settings
         self._server = await ws_create_server(
-            self.listener_factory, s.host, s.effective_ws_port,
-            max_frame_size=s.max_frame_bytes, websocket_handshake_timeout=10,
-            enable_auto_ping=True, auto_ping_idle_timeout=30, auto_ping_reply_timeout=30,
-            backlog=s.listen_backlog, reuse_address=True)
+            self.listener_factory,
+            s.host,
+            s.effective_ws_port,
+            max_frame_size=s.max_frame_bytes,
+            websocket_handshake_timeout=10,
+            enable_auto_ping=True,
+            auto_ping_idle_timeout=30,
+            auto_ping_reply_timeout=30,
+            backlog=s.listen_backlog,
+            reuse_address=True,
+        )
         log.info("WebSocket gateway on ws://%s:%d%s", s.host, s.effective_ws_port, WS_PATH)
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-

@@ -20,24 +20,37 @@ log = logging.getLogger(__name__)
 
 
 async def serve(settings: Settings) -> None:
-    store = Store.open(settings.effective_database_url, settings.sqlite_synchronous,
-                       settings.group_commit_max_batch)
+    store = Store.open(
+        settings.effective_database_url, settings.sqlite_synchronous, settings.group_commit_max_batch
+    )
     signer = TokenSigner(load_secret(settings.secret, settings.data_dir))
     service = ChatService(settings, store, LocalBus(), signer)
     await service.start()
     gateway = Gateway(service, settings)
     await gateway.start()
-    config = uvicorn.Config(create_app(service, settings), host=settings.host, port=settings.port,
-                            backlog=settings.listen_backlog, log_level=settings.log_level,
-                            access_log=False, lifespan="off", loop="none", http="h11")
+    config = uvicorn.Config(
+        create_app(service, settings),
+        host=settings.host,
+        port=settings.port,
+        backlog=settings.listen_backlog,
+        log_level=settings.log_level,
+        access_log=False,
+        lifespan="off",
+        loop="none",
+        http="h11",
+    )
     server = uvicorn.Server(config)
     # uvicorn installs its own signal handlers in serve(); ours stop the gateway too.
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-    log.info("Causette on http://%s:%d (database: %s)", settings.host, settings.port,
-             settings.effective_database_url.split("@")[-1])
+    log.info(
+        "Causette on http://%s:%d (database: %s)",
+        settings.host,
+        settings.port,
+        settings.effective_database_url.split("@")[-1],
+    )
     try:
         await server.serve()
     finally:

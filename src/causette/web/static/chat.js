@@ -3,7 +3,8 @@
 
 import * as api from './api.js';
 import { t, has } from './i18n.js';
-import { store, keyOf } from './store.js';
+import { store, keyOf, TYPING_SHOW_MS } from './store.js';
+import { charCount } from './ui.js';
 import { Connection, ConnState } from './ws.js';
 
 const ROOMS_REFRESH_MS = 15000;
@@ -233,7 +234,7 @@ const handlers = {
     if (!conv || !f.user || keyOf(f.user.id) === keyOf(store.me?.id)) return;
     store.setTyping(conv, f.user);
     // Re-render once it has expired.
-    setTimeout(() => store.touch('typing'), 4100);
+    setTimeout(() => store.touch('typing'), TYPING_SHOW_MS + 100);
   },
 
   blocked(f) {
@@ -364,7 +365,7 @@ export function leaveRoom(conv) {
 
 // Returns false when the text cannot be sent at all (empty or too long).
 export function say(conv, text) {
-  if (!text.trim() || [...text].length > store.maxChars) return false;
+  if (!text.trim() || charCount(text) > store.maxChars) return false;
   const cid = uuid();
   store.addPending(conv, cid, text);
   // Offline, the message stays pending and goes out on `resumed`.
