@@ -142,7 +142,7 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 def _coerce(name: str, raw: Any) -> Any:
     default = _FIELDS[name].default
-    kind = type(default) if default is not dataclasses.MISSING else list
+    kind: type = type(default) if default is not dataclasses.MISSING else list
     try:
         if kind is bool:
             return str(raw).lower() in ("1", "true", "yes", "on")

@@ -67,6 +67,10 @@ class Connection:
     busy: bool = False
 
     @property
+    def closed(self) -> bool:
+        return self.state is ConnState.CLOSED
+
+    @property
     def user(self) -> User:
         return self.session.user
 

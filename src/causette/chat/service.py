@@ -317,7 +317,7 @@ class ChatService:
             if conn.state is ConnState.OPEN and not isinstance(frame, f.Hello | f.Ping):
                 # Frames before hello are served after it, in order.
                 await self._hello(conn, f.Hello(t="hello"))
-            handler: Callable[[Connection, Any], Any] = self._handlers[type(frame)]
+            handler: Callable[..., Any] = self._handlers[type(frame)]
             await handler(self, conn, frame)
         except ChatError as exc:
             conn.send(f.error_frame(exc.code, exc.message, cid, exc.extra.get("conv")))
@@ -358,7 +358,7 @@ class ChatService:
             if seq and seq <= sent.get(conv, 0):
                 continue
             conn.send(payload)
-        if conn.state is ConnState.CLOSED:
+        if conn.closed:
             return
         conn.state = ConnState.READY
         heads = await self.store.messages.heads(sorted(session.convs))
@@ -611,7 +611,7 @@ class ChatService:
         f.Typing: _typing,
     }
 
-    # --- REST helpers -----------------------------------------------------------------------------------------
+    # --- REST helpers ---------------------------------------------------------------------------
     async def rooms_for(self, user: User) -> list[dict[str, Any]]:
         session = self.hub.sessions.get(user.id)
         convs = session.convs if session else set(await self.store.rooms.conversations_of(user.id))

@@ -34,8 +34,14 @@ class User:
     region: str
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "pseudonym": self.pseudonym, "age": self.age, "gender": self.gender,
-                "departement": self.departement, "region": self.region}
+        return {
+            "id": self.id,
+            "pseudonym": self.pseudonym,
+            "age": self.age,
+            "gender": self.gender,
+            "departement": self.departement,
+            "region": self.region,
+        }
 
     def author(self) -> dict[str, str]:
         return {"id": self.id, "pseudonym": self.pseudonym, "gender": self.gender}
@@ -60,8 +66,13 @@ class Room:
         return not (self.max_age is not None and age > self.max_age)
 
     def public(self, members: int, joined: bool | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind.value,
-                               "topic": self.topic, "members": members}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind.value,
+            "topic": self.topic,
+            "members": members,
+        }
         if self.region is not None:
             out["region"] = self.region
         if self.min_age is not None:
@@ -86,10 +97,14 @@ class Message:
     at: int  # milliseconds since the Unix epoch
 
     def wire(self) -> dict[str, Any]:
-        return {"t": "msg", "conv": self.conv, "seq": self.seq,
-                "from": {"id": self.sender_id, "pseudonym": self.sender_pseudonym,
-                         "gender": self.sender_gender},
-                "text": self.text, "at": self.at}
+        return {
+            "t": "msg",
+            "conv": self.conv,
+            "seq": self.seq,
+            "from": {"id": self.sender_id, "pseudonym": self.sender_pseudonym, "gender": self.sender_gender},
+            "text": self.text,
+            "at": self.at,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -313,7 +313,9 @@ def _load_reserved() -> tuple[frozenset[str], tuple[str, ...]]:
         # Counted on the word as written: the skeleton may be longer ("m" becomes "rn").
         if sum(1 for ch in word if ch not in _SEPARATORS) >= _MIN_CONTAINED_LETTERS:
             contained.add(key)
-    return frozenset(exact), tuple(sorted(contained))
+    # "admin" already catches "administrateur": keep only the shortest words to scan fewer of them.
+    minimal = sorted(k for k in contained if not any(other != k and other in k for other in contained))
+    return frozenset(exact), tuple(minimal)
 
 
 _RESERVED_EXACT, _RESERVED_CONTAINED = _load_reserved()

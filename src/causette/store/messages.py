@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -194,13 +195,13 @@ class MessageLog:
             return {r.id: int(r.last_seq) for r in rows}
 
 
-def _row_message(r: object) -> Message:
+def _row_message(r: Any) -> Message:
     return Message(
         r.conv_id,
         int(r.seq),
         r.sender_id,
-        r.sender_pseudonym,  # type: ignore[attr-defined]
+        r.sender_pseudonym,
         r.sender_gender,
         r.text,
         int(r.at),
-    )  # type: ignore[attr-defined]
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -186,15 +188,15 @@ class PrivateRepository:
             return None if row is None else (row.user_a, row.user_b)
 
 
-def _request(r: object) -> PmRequestRecord:
+def _request(r: Any) -> PmRequestRecord:
     row = r
     return PmRequestRecord(
         id=row.id,
         from_id=row.from_id,
-        to_id=row.to_id,  # type: ignore[attr-defined]
+        to_id=row.to_id,
         text=row.text,
         cid=row.cid,
-        status=RequestStatus(row.status),  # type: ignore[attr-defined]
+        status=RequestStatus(row.status),
         at=int(row.at),
         conv=row.conv_id,
-    )  # type: ignore[attr-defined]
+    )

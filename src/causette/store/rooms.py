@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -171,16 +172,16 @@ class RoomRepository:
             return [_room(r) for r in rows]
 
 
-def _room(r: object) -> Room:
+def _room(r: Any) -> Room:
     row = r
     return Room(
         id=row.id,
         name=row.name,
         kind=RoomKind(row.kind),
-        topic=row.topic,  # type: ignore[attr-defined]
+        topic=row.topic,
         region=row.region,
         min_age=row.min_age,
-        max_age=row.max_age,  # type: ignore[attr-defined]
+        max_age=row.max_age,
         owner_id=row.owner_id,
         cap=row.cap,
-    )  # type: ignore[attr-defined]
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -81,14 +83,14 @@ class SessionRepository:
             )
 
 
-def _user(row: object) -> User:
+def _user(row: Any) -> User:
     r = row
     return User(
         id=r.id,
         pseudonym=r.pseudonym,
         skeleton=r.skeleton,
-        age=int(r.age),  # type: ignore[attr-defined]
+        age=int(r.age),
         gender=r.gender,
         departement=r.departement,
         region=r.region,
-    )  # type: ignore[attr-defined]
+    )

@@ -57,7 +57,7 @@ class PicowsSink:
         return int(self._raw.get_write_buffer_size())
 
 
-class ChatSocket(WSListener):  # type: ignore[misc]
+class ChatSocket(WSListener):
     def __init__(self, gateway: Gateway, user_id: str) -> None:
         self._gateway = gateway
         self._user_id = user_id

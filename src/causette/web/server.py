@@ -40,8 +40,6 @@ async def serve(settings: Settings) -> None:
         http="h11",
     )
     server = uvicorn.Server(config)
-    # uvicorn installs its own signal handlers in serve(); ours stop the gateway too.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
