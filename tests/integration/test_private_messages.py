@@ -187,9 +187,10 @@ async def test_block_refuses_messages_in_the_private_conversation(chat: Harness)
     conv = await chat.open_pm((alice, a), (bob, b), "bonjour")
     await b.send(t="block", user=alice.id)
     await b.expect("blocked")
-    await a.send(t="say", conv=conv, text=benign_text(), cid="after-block")
+    refused = benign_text("tu m'entends ?")
+    await a.send(t="say", conv=conv, text=refused, cid="after-block")
     await a.expect_error("blocked", cid="after-block")
-    await b.expect_none("msg", timeout=0.8)
+    await b.expect_none("msg", timeout=0.8, text=refused)
 
 
 async def test_blocker_does_not_see_the_blocked_users_room_messages_until_unblock(chat: Harness) -> None:

@@ -23,9 +23,10 @@ SUBPROTOCOL = "causette.v1"
 Frame = dict[str, Any]
 Matcher = str | Callable[[Frame], bool] | None
 
-# Frames the server may send at any time, unasked (presence is batched every second, typing is
-# ephemeral). `expect_none(None)` ignores them.
-BACKGROUND_FRAMES = frozenset({"presence", "typing"})
+# Frames that `expect(None)` and `expect_none(None)` pass over: those the server sends unasked at
+# any time (presence is batched every second, typing is ephemeral) and `resumed`, the answer to the
+# hello that every connect() sends.
+BACKGROUND_FRAMES = frozenset({"presence", "typing", "resumed"})
 
 # Letters and digits only, no vowels: random pseudonyms never spell a word a safety lexicon or a
 # reserved-name list could catch.
@@ -186,7 +187,7 @@ class ChatClient:
     async def expect_none(self, what: Matcher = None, timeout: float = 0.8, **fields: Any) -> None:  # noqa: ASYNC109
         """Fail if a matching frame is in the inbox or arrives within `timeout`.
 
-        `what=None` means any frame except the unasked background ones (presence, typing).
+        `what=None` means any frame except the background ones (presence, typing, resumed).
         """
         match = _matcher(what, fields)
         try:
