@@ -47,6 +47,8 @@ class SessionState:
     convs: set[str]
     blocked: set[str]  # users this session blocked
     blocked_by: set[str]  # users who blocked this session
+    # The other side of each private conversation, filled as conversations are used.
+    peers: dict[str, str] = field(default_factory=dict)
     connections: set[Connection] = field(default_factory=set)
 
 
@@ -206,8 +208,10 @@ class Hub:
         elif control == "unblocked_by":
             session.blocked_by.discard(arg)
         if env.payload:
+            # Held like conversation frames until the socket's hello, so that they follow
+            # its welcome and resume.
             for conn in tuple(session.connections):
-                conn.send(env.payload)
+                conn.push("", 0, env.payload)
         if control == "close":
             for conn in tuple(session.connections):
                 conn.close(int(arg), "session ended")

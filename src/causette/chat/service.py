@@ -432,9 +432,11 @@ class ChatService:
         if conv not in session.convs:
             raise refuse(ErrorCode.NOT_MEMBER)
         if is_private_conv(conv):
-            peers = await self.store.private.peers(conv)
-            other = next((p for p in peers or () if p != user.id), None)
-            if other is not None and (other in session.blocked or other in session.blocked_by):
+            other = session.peers.get(conv)
+            if other is None:
+                pair = await self.store.private.peers(conv)
+                other = session.peers[conv] = next((p for p in pair or () if p != user.id), "")
+            if other in session.blocked or other in session.blocked_by:
                 raise refuse(ErrorCode.BLOCKED)
         fut = self.store.messages.submit(conv, user.id, user.pseudonym, user.gender, frame.cid, text)
         cid = frame.cid

@@ -9,7 +9,6 @@ import {
   clear,
   closeDialog,
   formatTime,
-  genderBadge,
   genderOf,
   h,
   reconcile,
@@ -188,10 +187,8 @@ function renderRooms() {
       ),
   });
   const age = Number(store.me?.age);
-  for (const section of container.children) {
-    const kind = kinds[[...container.children].indexOf(section)];
-    const rooms = groups.get(kind) || [];
-    reconcile(section.querySelector('ul'), rooms, {
+  [...container.children].forEach((section, i) => {
+    reconcile(section.querySelector('ul'), groups.get(kinds[i]), {
       key: (r) => keyOf(r.id),
       version: (r) => {
         const conv = store.convByRoom(r.id);
@@ -199,7 +196,7 @@ function renderRooms() {
       },
       render: (r) => renderRoomItem(r, age),
     });
-  }
+  });
 }
 
 function renderRoomItem(room, age) {
@@ -663,8 +660,10 @@ function openProfile(user) {
   const active = activeConv();
   const privateRoom = active && active.kind === 'room' && store.room(active.roomId)?.kind === 'private' ? active : null;
 
-  const pmError = h('p', { class: 'form-error', role: 'alert', testid: 'pm-error' });
+  // One error line for whatever the dialog's buttons attempt (request, invite).
+  const error = h('p', { class: 'form-error', role: 'alert', testid: 'pm-error' });
   const pmText = h('textarea', { id: 'pm-text', testid: 'pm-text', rows: '3', required: true, 'aria-describedby': 'pm-hint' });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'pm-send' }, t('profile.pm_send'));
   const pmForm = h(
     'form',
     {
@@ -676,7 +675,7 @@ function openProfile(user) {
           const text = pmText.value;
           if (!text.trim()) return;
           if (charCount(text) > store.maxChars) {
-            pmError.textContent = t('error.too_long');
+            error.textContent = t('error.too_long');
             return;
           }
           submit.disabled = true;
@@ -687,7 +686,7 @@ function openProfile(user) {
               closeDialog(dialog);
             })
             .catch((err) => {
-              pmError.textContent = err.message;
+              error.textContent = err.message;
               submit.disabled = false;
             });
         },
@@ -696,10 +695,8 @@ function openProfile(user) {
     h('label', { for: 'pm-text' }, t('profile.pm_label')),
     pmText,
     h('p', { id: 'pm-hint', class: 'hint' }, t('profile.pm_hint', { name })),
-    pmError,
+    submit,
   );
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'pm-send' }, t('profile.pm_send'));
-  pmForm.append(submit);
 
   const actions = h('div', { class: 'actions' });
   if (!blocked) {
@@ -740,7 +737,7 @@ function openProfile(user) {
                 .invite(privateRoom.roomId, user)
                 .then(() => closeDialog(dialog))
                 .catch((err) => {
-                  pmError.textContent = chat.errorText(err.code, err.message);
+                  error.textContent = chat.errorText(err.code, err.message);
                 }),
           },
         },
@@ -787,9 +784,8 @@ function openProfile(user) {
       h('h2', { id: 'dialog-title', class: 'dialog-title' }, userLabel(user)),
       details ? h('p', { class: 'profile-details' }, details) : null,
       actions,
-      // The invite error shares the pm form's error line, so keep it visible.
-      privateRoom ? pmError : null,
       pmForm,
+      error,
     ),
   );
 }
@@ -875,6 +871,3 @@ export function resetChatView() {
   closeDialog($('dialog'));
   clear($('offline-text'));
 }
-
-// Used by the entry screen's renderer too.
-export { genderBadge };

@@ -1,0 +1,126 @@
+// Entry and bootstrap: the entry form (no registration), the switch between the entry screen and
+// the chat, logout, and the way back to the entry form when the session ends.
+
+import * as api from './api.js';
+import * as chat from './chat.js';
+import { applyI18n, t, toggleLang } from './i18n.js';
+import { store } from './store.js';
+import * as views from './views.js';
+
+const $ = (id) => document.getElementById(id);
+
+// Which field a refusal is about, to mark it invalid and put the cursor there.
+const FIELD_FOR_CODE = {
+  pseudonym_invalid: 'entry-pseudonym',
+  pseudonym_reserved: 'entry-pseudonym',
+  pseudonym_taken: 'entry-pseudonym',
+  age_invalid: 'entry-age',
+  gender_invalid: 'entry-gender',
+  postal_code_invalid: 'entry-postal-code',
+};
+const ENTRY_FIELDS = ['entry-pseudonym', 'entry-age', 'entry-gender', 'entry-postal-code'];
+
+let loggingOut = false;
+
+function boot() {
+  applyI18n();
+  views.mount();
+  $('lang-switch').addEventListener('click', toggleLang);
+  $('logout').addEventListener('click', logout);
+  $('entry-form').addEventListener('submit', onEntry);
+  api.setUnauthorizedHandler(() => sessionEnded());
+  if (store.loadSession()) enterChat();
+  else showEntry();
+}
+
+// --- entry -----------------------------------------------------------------------------------
+
+function showEntry(message = '') {
+  $('chat').hidden = true;
+  $('logout').hidden = true;
+  $('entry').hidden = false;
+  const underage = store.underage;
+  // A refused minor gets help, not an invitation to try another age.
+  $('entry-form').hidden = underage;
+  $('underage-help').hidden = !underage;
+  setEntryError(message);
+  store.touch('conn');
+  if (!underage) $('entry-pseudonym').focus();
+}
+
+function setEntryError(message, fieldId = null) {
+  $('entry-error').textContent = message || '';
+  for (const id of ENTRY_FIELDS) {
+    if (id === fieldId) $(id).setAttribute('aria-invalid', 'true');
+    else $(id).removeAttribute('aria-invalid');
+  }
+  if (fieldId) $(fieldId).focus();
+}
+
+async function onEntry(e) {
+  e.preventDefault();
+  const pseudonym = $('entry-pseudonym').value.trim();
+  const ageRaw = $('entry-age').value.trim();
+  const gender = $('entry-gender').value;
+  const postalCode = $('entry-postal-code').value.trim();
+  const empty = ENTRY_FIELDS.find((id) => !$(id).value.trim());
+  if (empty) return setEntryError(t('entry.missing'), empty);
+  if (!/^\d{1,3}$/.test(ageRaw)) return setEntryError(t('entry.age_nan'), 'entry-age');
+  if (!/^\d{5}$/.test(postalCode)) return setEntryError(t('entry.postal_format'), 'entry-postal-code');
+
+  const submit = $('entry-submit');
+  submit.disabled = true;
+  submit.textContent = t('entry.submitting');
+  setEntryError('');
+  try {
+    const res = await api.createSession({ pseudonym, age: Number(ageRaw), gender, postal_code: postalCode });
+    store.setSession({ token: res.token, user: res.user, expires_at: res.expires_at });
+    enterChat();
+  } catch (err) {
+    if (err.code === 'underage') {
+      store.underage = true;
+      showEntry(err.message || t('entry.underage_title'));
+      $('underage-help').focus();
+    } else if (err.code === 'network') {
+      setEntryError(t('error.network'));
+    } else {
+      setEntryError(chat.errorText(err.code, err.message), FIELD_FOR_CODE[err.code] || null);
+    }
+  } finally {
+    submit.disabled = false;
+    submit.textContent = t('entry.submit');
+  }
+}
+
+// --- chat ------------------------------------------------------------------------------------
+
+function enterChat() {
+  $('entry').hidden = true;
+  $('chat').hidden = false;
+  $('logout').hidden = false;
+  store.loadConversations();
+  chat.start({ onSessionEnded: sessionEnded });
+  store.touch('all');
+}
+
+// The session is over (revoked, expired, logged out): back to the entry form. Safe to call twice.
+function sessionEnded() {
+  if (!store.session) return;
+  chat.stop();
+  store.clearSession();
+  views.resetChatView();
+  showEntry(loggingOut ? '' : t('session.ended'));
+}
+
+async function logout() {
+  loggingOut = true;
+  try {
+    await api.endSession();
+  } catch {
+    // Ended locally anyway; the server frees the name after its grace period.
+  }
+  sessionEnded();
+  loggingOut = false;
+}
+
+boot();
