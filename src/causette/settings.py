@@ -141,6 +141,8 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 
 def _coerce(name: str, raw: Any) -> Any:
+    if name not in _FIELDS:
+        raise SettingsError(f"unknown setting {name!r}")
     default = _FIELDS[name].default
     kind: type = type(default) if default is not dataclasses.MISSING else list
     try:
@@ -151,8 +153,16 @@ def _coerce(name: str, raw: Any) -> Any:
                 return [str(x) for x in raw]
             return [x.strip() for x in str(raw).split(",") if x.strip()]
         if kind is int:
+            if (
+                isinstance(raw, bool)
+                or isinstance(raw, float)
+                or (isinstance(raw, str) and not raw.strip().lstrip("-").isdigit())
+            ):
+                raise ValueError(raw)
             return int(raw)
         if kind is float:
+            if isinstance(raw, bool):
+                raise ValueError(raw)
             return float(raw)
         return str(raw)
     except (TypeError, ValueError) as exc:
@@ -172,7 +182,7 @@ def load_settings(
         try:
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"cannot read config file {path}: {exc}") from exc
         # Sections in the file are for the reader only; keys are flat names.
         flat: dict[str, Any] = {}

@@ -149,6 +149,17 @@ async def test_pseudonym_of_living_session_is_taken_by_skeleton(
         assert code == "pseudonym_taken", f"{label}: {variant!r} -> {code}"
 
 
+async def test_pseudonym_stays_reserved_after_the_last_socket_closes(chat: Harness) -> None:
+    # The grace period (10 minutes by default) lets a reconnect keep the name.
+    alice, a = await chat.online("alice")
+    await a.close()
+    status, body = await enter(chat.server.base_url, alice.pseudonym, client=chat.http)
+    assert 400 <= status < 500, body
+    assert error_code(body) == "pseudonym_taken"
+    again = await chat.connect(alice)
+    assert again.welcome is not None and again.welcome["user"]["pseudonym"] == alice.pseudonym
+
+
 @pytest.mark.parametrize(
     ("fields", "codes"),
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.harness import Harness, benign_text
 
 
@@ -31,8 +33,14 @@ async def test_reporting_a_user_and_a_room_is_answered_with_distinct_receipts(ch
     assert first["id"] != second["id"]
 
 
-async def test_reporting_an_unknown_message_is_not_found(chat: Harness) -> None:
+@pytest.mark.parametrize("kind", ["message", "user", "room"])
+async def test_reporting_an_unknown_target_is_not_found(chat: Harness, kind: str) -> None:
     alice, a = await chat.online("alice")
     room = await chat.private_room((alice, a))
-    await a.send(t="report", target={"conv": room, "seq": 999_999}, category="spam", text="")
+    target = {
+        "message": {"conv": room, "seq": 999_999},
+        "user": {"user": "no-such-user"},
+        "room": {"room": "no-such-room"},
+    }[kind]
+    await a.send(t="report", target=target, category="spam", text="")
     await a.expect_error("not_found")

@@ -99,6 +99,26 @@ async def test_join_gives_the_latest_history_oldest_first(chat: Harness) -> None
     assert all(m["t"] == "msg" and m["conv"] == room and m["from"]["id"] == alice.id for m in history)
 
 
+async def test_older_history_is_paged_through_rest_for_members_only(chat: Harness) -> None:
+    alice, a = await chat.online("alice")
+    room = await chat.private_room((alice, a))
+    texts = [benign_text(f"archive {i}") for i in range(20)]
+    seqs = [ack["seq"] for ack in await chat.say_many(a, room, texts)]
+
+    resp = await chat.http.get(
+        f"/api/v1/history/{room}", params={"before": seqs[10], "limit": 5}, headers=alice.headers
+    )
+    assert resp.status_code == 200, resp.text
+    page = resp.json()
+    assert [m["seq"] for m in page] == seqs[5:10], "the 5 messages before, newest last"
+    assert [m["text"] for m in page] == texts[5:10]
+
+    outsider = await chat.user("out")
+    refused = await chat.http.get(f"/api/v1/history/{room}", headers=outsider.headers)
+    assert 400 <= refused.status_code < 500
+    assert (await chat.http.get(f"/api/v1/history/{room}")).status_code == 401
+
+
 async def test_say_is_acked_with_rising_seq_and_every_member_gets_the_same_seq(chat: Harness) -> None:
     alice, a = await chat.online("alice", gender="f")
     _bob, b = await chat.online("bob")

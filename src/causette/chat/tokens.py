@@ -21,10 +21,16 @@ def new_id(prefix: str) -> str:
 
 def load_secret(configured: str, data_dir: str) -> bytes:
     if configured:
+        if len(configured) < 16:
+            raise ValueError("the configured secret must have at least 16 characters")
         return configured.encode()
     path = Path(data_dir) / "secret.key"
     if path.exists():
-        return path.read_bytes().strip()
+        value = path.read_bytes().strip()
+        # An empty or truncated key (a full disk) would sign tokens with a guessable key.
+        if len(value) < 16:
+            raise ValueError(f"{path} is empty or truncated: remove it to generate a new secret")
+        return value
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48).encode()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -53,7 +59,7 @@ class TokenSigner:
         if len(parts) != 4 or parts[0] != "v1":
             return None
         body = ".".join(parts[:3])
-        if not hmac.compare_digest(self._sig(body), parts[3]):
+        if not parts[3].isascii() or not hmac.compare_digest(self._sig(body), parts[3]):
             return None
         try:
             expires = int(parts[2])

@@ -100,6 +100,7 @@ class Store {
     this.dirty = new Set();
     this.flushQueued = false;
     this.saveTimer = null;
+    this.flushOnHide = false;
     this.reset();
   }
 
@@ -217,6 +218,16 @@ class Store {
 
   saveSoon() {
     if (this.saveTimer) return;
+    if (!this.flushOnHide) {
+      // A reload within SAVE_DELAY_MS of a change must not lose it.
+      this.flushOnHide = true;
+      window.addEventListener('pagehide', () => {
+        if (!this.saveTimer) return;
+        clearTimeout(this.saveTimer);
+        this.saveTimer = null;
+        this.save();
+      });
+    }
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
       this.save();
@@ -294,6 +305,9 @@ class Store {
     this.activeKey = conv.key;
     conv.unread = 0;
     this.touch('tabs', 'active', 'messages', 'typing');
+    // Render now, not at the next frame: the composer's draft must be swapped before the user
+    // (or a test driver) types into it.
+    this.flush();
     this.saveSoon();
   }
 
