@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from typing import Any
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from causette.bus.base import PRESENCE
 from causette.domain.departements import REGIONS
