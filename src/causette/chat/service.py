@@ -583,7 +583,16 @@ class ChatService:
         target = frame.target
         if target.conv is not None and target.conv not in conn.session.convs:
             raise refuse(ErrorCode.NOT_MEMBER)
-        if target.conv is None and target.user is None and target.room is None:
+        if target.conv is not None:
+            if target.seq is None or await self.store.messages.get(target.conv, target.seq) is None:
+                raise refuse(ErrorCode.NOT_FOUND)
+        elif target.user is not None:
+            if await self.store.sessions.get(target.user) is None:
+                raise refuse(ErrorCode.NOT_FOUND)
+        elif target.room is not None:
+            if target.room not in self.catalogue and await self.store.rooms.get(target.room) is None:
+                raise refuse(ErrorCode.NOT_FOUND)
+        else:
             raise ChatError(ErrorCode.BAD_FRAME.value, "report: target needs conv+seq, user or room")
         report_id = new_id("r")
         await self.store.reports.create(

@@ -174,6 +174,13 @@ class MessageLog:
             )
             return [_row_message(r) for r in rows]
 
+    async def get(self, conv: str, seq: int) -> Message | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(select(messages).where(messages.c.conv_id == conv, messages.c.seq == seq))
+            ).first()
+        return None if row is None else _row_message(row)
+
     async def latest(self, conv: str, limit: int, before: int | None = None) -> list[Message]:
         """The `limit` latest messages of `conv` (below `before` if given), oldest first."""
         q = select(messages).where(messages.c.conv_id == conv)

@@ -50,6 +50,7 @@ function showEntry(message = '') {
 
 function setEntryError(message, fieldId = null) {
   $('entry-error').textContent = message || '';
+  $('entry-error').classList.toggle('is-help', store.underage);
   for (const id of ENTRY_FIELDS) {
     if (id === fieldId) $(id).setAttribute('aria-invalid', 'true');
     else $(id).removeAttribute('aria-invalid');

@@ -5,7 +5,7 @@ import * as api from './api.js';
 import { t, has } from './i18n.js';
 import { store, keyOf, TYPING_SHOW_MS } from './store.js';
 import { charCount } from './ui.js';
-import { Connection, ConnState } from './ws.js';
+import { Connection } from './ws.js';
 
 const ROOMS_REFRESH_MS = 15000;
 // A `typing` frame at most this often while the user types.
@@ -52,7 +52,6 @@ export function start({ onSessionEnded }) {
     onStateChange: (state) => store.setConn(state, conn ? conn.retryAt : 0),
     onSessionEnded: () => endSessionHandler(),
   });
-  conn.protocol = store.config?.subprotocol || 'causette.v1';
   conn.start();
   refreshRooms();
   refreshUsers();
@@ -434,8 +433,4 @@ export async function invite(roomId, user) {
 
 export function dismissInvite(roomId) {
   store.removeInvite(roomId);
-}
-
-export function isOnline() {
-  return conn != null && conn.state === ConnState.OPEN;
 }

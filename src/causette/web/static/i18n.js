@@ -51,7 +51,7 @@ const CATALOGUE = {
     'offline.waiting': 'Connexion perdue. Nouvelle tentative dans {s} s…',
     'offline.connecting': 'Connexion perdue. Reconnexion…',
     'offline.retry': 'Réessayer maintenant',
-    'logout': 'Quitter',
+    'logout': 'Se déconnecter',
     'logout_label': 'Quitter Causette et libérer mon pseudo',
 
     'nav.label': 'Sections',
@@ -67,6 +67,7 @@ const CATALOGUE = {
     'rooms.members_other': '{n} connecté·es',
     'rooms.joined': 'ouvert',
     'rooms.age_only': 'Réservé aux {min}–{max} ans',
+    'rooms.age_from': 'Réservé aux {min} ans et plus',
     'rooms.create': 'Créer un salon privé',
     'rooms.create_name': 'Nom du salon',
     'rooms.create_topic': 'Sujet (facultatif)',
@@ -241,7 +242,7 @@ const CATALOGUE = {
     'offline.waiting': 'Connection lost. Retrying in {s} s…',
     'offline.connecting': 'Connection lost. Reconnecting…',
     'offline.retry': 'Retry now',
-    'logout': 'Leave',
+    'logout': 'Log out',
     'logout_label': 'Leave Causette and free my nickname',
 
     'nav.label': 'Sections',
@@ -257,6 +258,7 @@ const CATALOGUE = {
     'rooms.members_other': '{n} online',
     'rooms.joined': 'open',
     'rooms.age_only': 'Ages {min}–{max} only',
+    'rooms.age_from': 'Ages {min} and over only',
     'rooms.create': 'Create a private room',
     'rooms.create_name': 'Room name',
     'rooms.create_topic': 'Topic (optional)',

@@ -40,7 +40,7 @@ function writeJSON(key, value) {
   }
 }
 
-export class Conversation {
+class Conversation {
   constructor({ id, kind, title = '', roomId = null, peer = null }) {
     this.id = id;
     this.key = keyOf(id);

@@ -95,7 +95,7 @@ export function genderOf(g) {
 }
 
 // Colour is never the only cue: a letter badge, and the full word for screen readers.
-export function genderBadge(gender) {
+function genderBadge(gender) {
   const g = genderOf(gender);
   return h(
     'span',

@@ -151,10 +151,14 @@ function renderPanel() {
   if (store.isViewing(store.activeKey)) store.markRead(store.activeKey);
 }
 
+// An age band as {min, max}; a missing bound is open (max Infinity).
 function roomAgeRange(room) {
-  return room.min_age != null || room.max_age != null
-    ? { min: room.min_age ?? store.config?.min_age ?? 18, max: room.max_age ?? 120 }
-    : null;
+  if (room.min_age == null && room.max_age == null) return null;
+  return { min: room.min_age ?? 0, max: room.max_age ?? Infinity };
+}
+
+function ageRangeText(range) {
+  return range.max === Infinity ? t('rooms.age_from', { min: range.min }) : t('rooms.age_only', range);
 }
 
 function renderRooms() {
@@ -226,7 +230,7 @@ function renderRoomItem(room, age) {
       ),
       room.topic ? h('span', { class: 'room-topic' }, String(room.topic)) : null,
       joined ? h('span', { class: 'room-tag' }, t('rooms.joined')) : null,
-      outOfRange ? h('span', { class: 'room-tag room-tag-muted' }, t('rooms.age_only', range)) : null,
+      outOfRange ? h('span', { class: 'room-tag room-tag-muted' }, ageRangeText(range)) : null,
     ),
   );
 }
