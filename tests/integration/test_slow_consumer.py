@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import socket
 import struct
@@ -37,7 +38,7 @@ async def _stalled_socket(ws_url: str, token: str, room: str) -> socket.socket:
     )
     assert b" 101 " in sock.recv(4096).split(b"\r\n", 1)[0]
     sock.sendall(_masked_text_frame(b'{"t":"hello","resume":{}}'))
-    sock.sendall(_masked_text_frame(('{"t":"join","room":"%s"}' % room).encode()))
+    sock.sendall(_masked_text_frame(json.dumps({"t": "join", "room": room}).encode()))
     await asyncio.sleep(0.3)
     return sock
 
