@@ -59,6 +59,9 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
+        if request.url.path.startswith("/static/"):
+            # Revalidate (ETag) on each load, so that an upgrade never runs with stale modules.
+            response.headers["Cache-Control"] = "no-cache"
         return response
 
 
