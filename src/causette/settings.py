@@ -92,6 +92,20 @@ class Settings:
     # Empty: the packaged rooms (src/causette/chat/default_rooms.toml).
     rooms_file: str = ""
 
+    # --- safety -------------------------------------------------------------------------------
+    # Empty: the packaged policy (src/causette/safety/policy.toml) and lexicons.
+    safety_policy_file: str = ""
+    safety_lexicon_dir: str = ""
+    # Messages of a conversation the engine sees as context (grooming unfolds over several).
+    safety_context_messages: int = 8
+    # The same text again within this window is spam by repetition.
+    safety_repeat_window_seconds: int = 300
+    # Private-message requests to strangers counted for mass first contacts.
+    safety_first_contact_window_seconds: int = 3600
+    # Optional scikit-learn model (`causette safety train`); it runs off the hot path and only
+    # opens moderation cases for what the rules missed. Empty: no model.
+    safety_classifier_file: str = ""
+
     # --- presence ----------------------------------------------------------------------------
     # Presence changes are batched into one frame per interval, encoded once for all sockets,
     # so that a reconnect storm costs O(sockets) per interval, not O(sockets²).

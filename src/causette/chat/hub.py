@@ -48,7 +48,10 @@ class SessionState:
     blocked: set[str]  # users this session blocked
     blocked_by: set[str]  # users who blocked this session
     # The other side of each private conversation, filled as conversations are used.
-    peers: dict[str, str] = field(default_factory=dict)
+    peers: dict[str, User] = field(default_factory=dict)
+    # Safety state: the person said they are a minor; restrictions such as "private_messages".
+    apparent_minor: bool = False
+    restrictions: set[str] = field(default_factory=set)
     connections: set[Connection] = field(default_factory=set)
 
 

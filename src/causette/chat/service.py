@@ -18,6 +18,7 @@ from causette.chat.catalogue import load_catalogue
 from causette.chat.hub import Connection, ConnState, Hub, SessionState, Sink
 from causette.chat.presence import Presence
 from causette.chat.ratelimit import KeyedLimiter, TokenBucket
+from causette.chat.screening import Screening, notice_text
 from causette.chat.tokens import TokenSigner, new_id
 from causette.domain.departements import departement_for_postal_code, region_for_departement
 from causette.domain.entry import validate_age, validate_gender
@@ -34,6 +35,8 @@ from causette.domain.models import (
 from causette.domain.pseudonyms import validate_pseudonym
 from causette.protocol import frames as f
 from causette.protocol.errors import CloseCode, ErrorCode, ProtocolError
+from causette.safety.engine import Decision, SafetyEngine
+from causette.safety.policy import Action
 from causette.settings import Settings
 from causette.store import Store, StoreError
 from causette.store.database import now_ms
@@ -43,6 +46,7 @@ log = logging.getLogger(__name__)
 # Leases of connected sessions are refreshed this often; a crashed node's names free up
 # within pseudonym_grace_seconds + 2 * this.
 LEASE_REFRESH_SECONDS = 60
+RESTRICTED_PM = "private_messages"
 # A client that never says hello still gets live traffic after this delay.
 HELLO_TIMEOUT_SECONDS = 5.0
 
@@ -73,6 +77,7 @@ MESSAGES_FR = {
     ErrorCode.SELF: "Impossible avec vous-même.",
     ErrorCode.RATE_LIMITED: "Doucement : trop de messages d'un coup.",
     ErrorCode.UNAVAILABLE: "Service momentanément indisponible, réessayez.",
+    ErrorCode.RESTRICTED: "Vos messages privés sont suspendus le temps qu'un modérateur examine.",
 }
 
 
@@ -81,8 +86,11 @@ def refuse(code: ErrorCode, **extra: Any) -> ChatError:
 
 
 class ChatService:
-    def __init__(self, settings: Settings, store: Store, bus: Bus, signer: TokenSigner) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, bus: Bus, signer: TokenSigner, engine: SafetyEngine
+    ) -> None:
         self.settings = settings
+        self.screening = Screening(engine, store, settings)
         self.store = store
         self.bus = bus
         self.signer = signer
@@ -154,6 +162,11 @@ class ChatService:
                 "rate_limited", "Trop de connexions depuis votre adresse : réessayez dans une minute."
             )
         pseudonym, skeleton = validate_pseudonym(_str(body.get("pseudonym"), "pseudonym_invalid"))
+        screened = self.screening.check_name(pseudonym)
+        if not screened.allowed:
+            raise ChatError(
+                "pseudonym_refused", "Ce pseudo n'est pas accepté : " + " ".join(screened.reasons)
+            )
         age = validate_age(body.get("age"), self.settings.min_age)
         gender = validate_gender(body.get("gender"))
         departement = departement_for_postal_code(_str(body.get("postal_code"), "postal_code_invalid"))
@@ -216,8 +229,16 @@ class ChatService:
             convs = await self.store.rooms.conversations_of(user.id)
             blocked = await self.store.private.blocked_by(user.id)
             blocked_by = await self.store.private.blockers_of(user.id)
+            apparent_minor, restrictions = await self.store.safety.user_flags(user.id)
             # Another socket of the same session may have attached meanwhile.
-            session = self.hub.sessions.get(user.id) or SessionState(user, set(convs), blocked, blocked_by)
+            session = self.hub.sessions.get(user.id) or SessionState(
+                user,
+                set(convs),
+                blocked,
+                blocked_by,
+                apparent_minor=apparent_minor,
+                restrictions=set(restrictions),
+            )
         s = self.settings
         conn = Connection(
             sink=sink,
@@ -428,18 +449,25 @@ class ChatService:
     async def _say(self, conn: Connection, frame: f.Say) -> None:
         session, user = conn.session, conn.user
         text = self._check_text(frame.text)
-        conv = frame.conv
+        conv, cid = frame.conv, frame.cid
         if conv not in session.convs:
             raise refuse(ErrorCode.NOT_MEMBER)
+        peer: User | None = None
+        peer_minor = False
+        channel = "room"
         if is_private_conv(conv):
-            other = session.peers.get(conv)
-            if other is None:
-                pair = await self.store.private.peers(conv)
-                other = session.peers[conv] = next((p for p in pair or () if p != user.id), "")
-            if other in session.blocked or other in session.blocked_by:
+            channel = "pm"
+            peer = await self._peer(session, conv)
+            if peer.id in session.blocked or peer.id in session.blocked_by:
                 raise refuse(ErrorCode.BLOCKED)
-        fut = self.store.messages.submit(conv, user.id, user.pseudonym, user.gender, frame.cid, text)
-        cid = frame.cid
+            if RESTRICTED_PM in session.restrictions:
+                raise refuse(ErrorCode.RESTRICTED)
+            peer_minor = await self._apparent_minor(peer.id)
+        decision = self.screening.check(session, text, cid, channel, conv, peer, peer_minor)
+        if not decision.allowed:
+            await self._refuse_by_policy(conn, decision, text, channel, conv, cid, peer)
+            return
+        fut = self.store.messages.submit(conv, user.id, user.pseudonym, user.gender, cid, text)
 
         def done(fut: asyncio.Future[tuple[Message, bool]]) -> None:
             exc = fut.exception()
@@ -450,8 +478,91 @@ class ChatService:
             conn.send(f.encode(f.Ack(cid=cid, conv=message.conv, seq=message.seq)))
             if created:
                 self.publish_message(message)
+                if decision.labels:
+                    self._spawn(
+                        self._after_delivery(session, decision, text, channel, conv, cid, message.seq, peer)
+                    )
 
         fut.add_done_callback(done)
+
+    async def _peer(self, session: SessionState, conv: str) -> User:
+        """The other side of a private conversation (cached: a user's declared profile is fixed)."""
+        peer = session.peers.get(conv)
+        if peer is None:
+            pair = await self.store.private.peers(conv)
+            other = next((p for p in pair or () if p != session.user.id), None)
+            found = await self.store.sessions.get(other) if other else None
+            if found is None:
+                raise refuse(ErrorCode.NOT_FOUND)
+            peer = session.peers[conv] = found[0]
+        return peer
+
+    async def _apparent_minor(self, user_id: str) -> bool:
+        live = self.hub.sessions.get(user_id)
+        if live is not None:
+            return live.apparent_minor
+        minor, _restrictions = await self.store.safety.user_flags(user_id)
+        return minor
+
+    async def _refuse_by_policy(
+        self,
+        conn: Connection,
+        decision: Decision,
+        text: str,
+        channel: str,
+        conv: str | None,
+        cid: str,
+        peer: User | None,
+    ) -> None:
+        """A held or blocked message: kept for the moderators (durably, before the answer), then
+        the sender is told why. Nothing reaches anyone else."""
+        session = conn.session
+        await self.screening.record(
+            session, decision, text, channel, conv, cid, recipient_id=peer.id if peer else None
+        )
+        newly_restricted = await self.screening.apply(session, decision)
+        reasons = " ".join(decision.reasons) or "Contenu contraire aux règles de Causette."
+        if decision.action is Action.BLOCK:
+            code, message = ErrorCode.REFUSED_BY_POLICY, f"Message refusé : {reasons}"
+        else:
+            code, message = (
+                ErrorCode.HELD_FOR_REVIEW,
+                f"Message retenu pour vérification par un modérateur : {reasons}",
+            )
+        conn.send(f.error_frame(code, message, cid, conv))
+        if newly_restricted:
+            self._notice_user(session.user.id, "safety_restricted")
+
+    async def _after_delivery(
+        self,
+        session: SessionState,
+        decision: Decision,
+        text: str,
+        channel: str,
+        conv: str | None,
+        cid: str,
+        seq: int | None,
+        peer: User | None,
+    ) -> None:
+        """A delivered message that carried labels: warn the sender, notify the recipient, keep the
+        event for the moderators."""
+        for _code in decision.effects.warn_codes[:1]:
+            self._notice_user(session.user.id, "safety_warning", decision.reasons)
+        if peer is not None:
+            for code in decision.effects.notify_recipient:
+                self._notice_user(peer.id, code)
+        try:
+            await self.screening.record(
+                session, decision, text, channel, conv, cid, seq, peer.id if peer else None
+            )
+            if await self.screening.apply(session, decision):
+                self._notice_user(session.user.id, "safety_restricted")
+        except StoreError:
+            log.warning("could not record a safety event", exc_info=True)
+
+    def _notice_user(self, user_id: str, code: str, reasons: tuple[str, ...] = ()) -> None:
+        payload = f.encode_dict({"t": "notice", "code": code, "text": notice_text(code, reasons)})
+        self.bus.publish(Envelope(user_channel(user_id), payload))
 
     def publish_message(self, m: Message) -> None:
         self.bus.publish(Envelope(m.conv, f.encode_dict(m.wire()), sender=m.sender_id, seq=m.seq))
@@ -474,6 +585,8 @@ class ChatService:
         text = self._check_text(frame.text)
         if frame.to == me.id:
             raise refuse(ErrorCode.SELF)
+        if RESTRICTED_PM in session.restrictions:
+            raise refuse(ErrorCode.RESTRICTED)
         private = self.store.private
         again = await private.request_by_cid(me.id, frame.cid)
         if again is not None:
@@ -498,6 +611,11 @@ class ChatService:
             return
         if await private.open_count(me.id) >= self.settings.max_open_requests:
             raise refuse(ErrorCode.TOO_MANY_REQUESTS)
+        target_minor = await self._apparent_minor(target.id)
+        decision = self.screening.check(session, text, frame.cid, "request", None, target, target_minor)
+        if not decision.allowed:
+            await self._refuse_by_policy(conn, decision, text, "request", None, frame.cid, target)
+            return
         req = PmRequestRecord(
             id=new_id("q"),
             from_id=me.id,
@@ -510,6 +628,10 @@ class ChatService:
         await private.create_request(req)
         conn.send(f.encode(f.Ack(cid=frame.cid, request=req.id)))
         self.bus.publish(Envelope(user_channel(target.id), f.encode_dict(_request_frame(req, me))))
+        if decision.labels:
+            self._spawn(
+                self._after_delivery(session, decision, text, "request", None, frame.cid, None, target)
+            )
 
     async def _pm_answer(self, conn: Connection, frame: f.PmAnswer) -> None:
         me = conn.user
@@ -633,6 +755,12 @@ class ChatService:
         name = " ".join(name.split())
         if not 3 <= len(name) <= 40 or len(topic) > 200:
             raise ChatError("name_invalid", "Le nom doit faire de 3 à 40 caractères, le sujet 200 au plus.")
+        for part in (name, topic):
+            screened = self.screening.check_name(part) if part.strip() else None
+            if screened is not None and not screened.allowed:
+                raise ChatError(
+                    "name_refused", "Ce nom ou ce sujet n'est pas accepté : " + " ".join(screened.reasons)
+                )
         if await self.store.rooms.count_owned(user.id) >= self.settings.max_private_rooms_per_user:
             raise ChatError("too_many_rooms", "Vous avez déjà créé le nombre maximal de salons privés.")
         room = Room(

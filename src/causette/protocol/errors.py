@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     SELF = "self"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
+    RESTRICTED = "restricted"
     HELD_FOR_REVIEW = "held_for_review"
     REFUSED_BY_POLICY = "refused_by_policy"
 

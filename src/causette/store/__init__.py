@@ -11,6 +11,7 @@ from causette.store.messages import MessageLog
 from causette.store.private import PrivateRepository
 from causette.store.reports import ReportRepository
 from causette.store.rooms import RoomRepository
+from causette.store.safety_events import SafetyEventRepository
 from causette.store.sessions import SessionRepository
 
 __all__ = ["Store", "StoreError", "migrate"]
@@ -24,6 +25,7 @@ class Store:
     messages: MessageLog
     private: PrivateRepository
     reports: ReportRepository
+    safety: SafetyEventRepository
 
     @classmethod
     def open(cls, url: str, sqlite_synchronous: str = "FULL", max_batch: int = 512) -> Store:
@@ -35,6 +37,7 @@ class Store:
             MessageLog(engine, max_batch),
             PrivateRepository(engine),
             ReportRepository(engine),
+            SafetyEventRepository(engine),
         )
 
     def start(self) -> None:

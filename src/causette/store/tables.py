@@ -34,6 +34,10 @@ users = Table(
     Column("revoked_at", BigInteger),
     # The pseudonym is held until this instant (ms); refreshed while sockets are open.
     Column("lease_until", BigInteger, nullable=False),
+    # Set by the safety engine: the person said they are a minor (label minor_self_disclosure).
+    Column("apparent_minor", Boolean, nullable=False, server_default="0"),
+    # Comma-separated restrictions, e.g. "private_messages" (policy restrict_sender).
+    Column("restrictions", String(200), nullable=False, server_default=""),
     Index("ix_users_skeleton_lease", "skeleton", "lease_until"),
 )
 
@@ -150,4 +154,32 @@ reports = Table(
     Column("text", Text, nullable=False, default=""),
     Column("status", String(16), nullable=False, default="open"),
     Column("at", BigInteger, nullable=False),
+)
+
+# Every message the safety engine labelled, whatever the action: held messages wait here for a
+# moderator (they are not in the conversation's sequence), blocked ones are kept as evidence, and
+# delivered ones (warn, notices) carry their seq. Moderation cases are opened from these rows.
+safety_events = Table(
+    "safety_events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("conv_id", String(64)),
+    Column("seq", BigInteger),
+    Column("recipient_id", String(32)),
+    Column("cid", String(64)),
+    Column("text", Text, nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("labels", Text, nullable=False),  # JSON list
+    Column("severities", Text, nullable=False),  # JSON object
+    Column("reasons", Text, nullable=False),  # JSON list
+    Column("evidence", Text, nullable=False),  # JSON list
+    Column("open_case", Boolean, nullable=False),
+    Column("escalate", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # open | released | rejected | closed
+    Index("ix_safety_events_status", "status", "at"),
+    Index("ix_safety_events_user", "user_id", "at"),
+    UniqueConstraint("user_id", "conv_id", "cid", name="uq_safety_events_cid"),
 )

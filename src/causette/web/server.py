@@ -11,6 +11,7 @@ import uvicorn
 from causette.bus.local import LocalBus
 from causette.chat.service import ChatService
 from causette.chat.tokens import TokenSigner, load_secret
+from causette.safety.engine import SafetyEngine
 from causette.settings import Settings
 from causette.store import Store
 from causette.web.app import create_app
@@ -24,7 +25,8 @@ async def serve(settings: Settings) -> None:
         settings.effective_database_url, settings.sqlite_synchronous, settings.group_commit_max_batch
     )
     signer = TokenSigner(load_secret(settings.secret, settings.data_dir))
-    service = ChatService(settings, store, LocalBus(), signer)
+    engine = SafetyEngine.default(settings.safety_lexicon_dir, settings.safety_policy_file)
+    service = ChatService(settings, store, LocalBus(), signer, engine)
     await service.start()
     gateway = Gateway(service, settings)
     await gateway.start()

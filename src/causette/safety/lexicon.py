@@ -1,0 +1,205 @@
+"""Lexicons: the reviewed data files of `safety/lexicons/<label>.toml`, compiled for one pass.
+
+A lexicon file names a label and holds:
+
+- `[groups]`: named lists of terms. A term is matched as whole words on the normalised `words`
+  view (so write it plainly: accents, case, doubled letters and leetspeak do not matter). A term
+  ending with `*` matches any word beginning (`vend*`: vend, vends, vendre, vendeur).
+- `[patterns]`: named regular expressions (Python `re`) on the `words` view, which is lower
+  case ASCII words and digits separated by single spaces and padded with one space at each end;
+  doubled letters are folded ("grosse" is "grose" there). A pattern hit counts as a group hit.
+- `[plain_patterns]`: the same on the `plain` view (punctuation kept): handles, links, prices.
+- `[[rules]]`: when the label applies. Each rule has `when` (groups that must all hit; a name
+  without a dot is a group of this file, `label.group` one of another file), optional `any`
+  (at least one of these must hit), `unless` (none of these may hit), context conditions
+  (`channel`, `recipient_minor`, `sender_minor`, `new_contact`, `recent` — groups hit by the
+  sender's recent messages in the conversation, at least one —, `recent_any` — the same in
+  anyone's recent messages —, `min_first_contacts`, `repeated`), a `severity` (low, medium,
+  high) and a `reason` shown to the sender and the moderators.
+
+Every term of every file goes into one Aho-Corasick automaton: a message is scanned once,
+whatever the number of terms.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from causette.safety.normalise import normalise_term
+
+SEVERITIES = ("low", "medium", "high")
+# Groups hit by detectors written in code rather than data (see engine.py).
+BUILTIN_GROUPS = frozenset({"builtin.phone"})
+CHANNELS = ("room", "pm", "request", "name")
+
+
+class LexiconError(Exception):
+    """A lexicon file is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    label: str
+    when: tuple[str, ...]
+    any: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    channel: tuple[str, ...] = ()
+    recipient_minor: bool | None = None
+    sender_minor: bool | None = None
+    new_contact: bool | None = None
+    recent: tuple[str, ...] = ()
+    recent_any: tuple[str, ...] = ()
+    min_first_contacts: int = 0
+    repeated: bool | None = None
+    severity: str = "medium"
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class Lexicon:
+    """All labels compiled: the automaton, the patterns and the rules."""
+
+    labels: list[str] = field(default_factory=list)
+    automaton: Any = None
+    patterns: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
+    plain_patterns: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    groups: set[str] = field(default_factory=set)
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+
+def _names(value: Any, label: str, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LexiconError(f"{where}: expected a list of group names")
+    return tuple(v if "." in v else f"{label}.{v}" for v in value)
+
+
+def _compile(pattern: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise LexiconError(f"{where}: bad pattern {pattern!r}: {exc}") from exc
+
+
+def _rule(label: str, raw: dict[str, Any], where: str) -> Rule:
+    known = {
+        "when",
+        "any",
+        "unless",
+        "channel",
+        "recipient_minor",
+        "sender_minor",
+        "new_contact",
+        "recent",
+        "recent_any",
+        "min_first_contacts",
+        "repeated",
+        "severity",
+        "reason",
+    }
+    extra = set(raw) - known
+    if extra:
+        raise LexiconError(f"{where}: unknown keys {sorted(extra)}")
+    severity = raw.get("severity", "medium")
+    if severity not in SEVERITIES:
+        raise LexiconError(f"{where}: severity must be one of {SEVERITIES}")
+    channel = raw.get("channel", ())
+    channels = (channel,) if isinstance(channel, str) else tuple(channel)
+    if any(c not in CHANNELS for c in channels):
+        raise LexiconError(f"{where}: channel must be among {CHANNELS}")
+    rule = Rule(
+        label=label,
+        when=_names(raw.get("when"), label, where),
+        any=_names(raw.get("any"), label, where),
+        unless=_names(raw.get("unless"), label, where),
+        channel=channels,
+        recipient_minor=raw.get("recipient_minor"),
+        sender_minor=raw.get("sender_minor"),
+        new_contact=raw.get("new_contact"),
+        recent=_names(raw.get("recent"), label, where),
+        recent_any=_names(raw.get("recent_any"), label, where),
+        min_first_contacts=int(raw.get("min_first_contacts", 0)),
+        repeated=raw.get("repeated"),
+        severity=severity,
+        reason=str(raw.get("reason", "")),
+    )
+    if not rule.when and not rule.any and not rule.min_first_contacts and rule.repeated is None:
+        raise LexiconError(f"{where}: a rule needs `when`, `any`, `min_first_contacts` or `repeated`")
+    return rule
+
+
+def load_lexicon(directory: Path | None = None) -> Lexicon:
+    """Load every `<label>.toml` of the directory (default: the packaged lexicons)."""
+    if directory is None:
+        files = sorted(
+            (f.name, f.read_text(encoding="utf-8"))
+            for f in resources.files("causette.safety").joinpath("lexicons").iterdir()
+            if f.name.endswith(".toml") and f.name != "numbers.toml"
+        )
+    else:
+        files = sorted(
+            (p.name, p.read_text(encoding="utf-8"))
+            for p in directory.glob("*.toml")
+            if p.name != "numbers.toml"
+        )
+    return compile_lexicon(files)
+
+
+def compile_lexicon(files: Iterable[tuple[str, str]]) -> Lexicon:
+    lex = Lexicon()
+    automaton = ahocorasick.Automaton()
+    keys: dict[str, set[str]] = {}
+    for name, text in files:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise LexiconError(f"{name}: {exc}") from exc
+        label = data.get("label")
+        if not isinstance(label, str) or not label:
+            raise LexiconError(f"{name}: missing `label`")
+        lex.labels.append(label)
+        lex.descriptions[label] = str(data.get("description", ""))
+        for group, terms in data.get("groups", {}).items():
+            qualified = f"{label}.{group}"
+            lex.groups.add(qualified)
+            if not isinstance(terms, list):
+                raise LexiconError(f"{name}: groups.{group} must be a list of terms")
+            for term in terms:
+                prefix = term.endswith("*")
+                norm = normalise_term(term.rstrip("*"))
+                if not norm:
+                    raise LexiconError(f"{name}: groups.{group}: term {term!r} is empty once normalised")
+                key = " " + norm + ("" if prefix else " ")
+                keys.setdefault(key, set()).add(qualified)
+        for group, pattern in data.get("patterns", {}).items():
+            lex.groups.add(f"{label}.{group}")
+            lex.patterns.append((f"{label}.{group}", _compile(pattern, f"{name}: patterns.{group}")))
+        for group, pattern in data.get("plain_patterns", {}).items():
+            lex.groups.add(f"{label}.{group}")
+            lex.plain_patterns.append(
+                (f"{label}.{group}", _compile(pattern, f"{name}: plain_patterns.{group}"))
+            )
+        for i, raw in enumerate(data.get("rules", [])):
+            lex.rules.append(_rule(label, raw, f"{name}: rules[{i}]"))
+    for key, groups in keys.items():
+        automaton.add_word(key, (len(key), tuple(sorted(groups))))
+    automaton.make_automaton()
+    lex.automaton = automaton
+    known = lex.groups | BUILTIN_GROUPS
+    for rule in lex.rules:
+        for g in (*rule.when, *rule.any, *rule.unless, *rule.recent, *rule.recent_any):
+            if g not in known:
+                raise LexiconError(f"rule of {rule.label}: unknown group {g!r}")
+    return lex

@@ -1,0 +1,263 @@
+"""Text normalisation before matching, so that spelling tricks do not evade the lexicons.
+
+Two views of a message are made, once per check:
+
+- `plain`: NFKC, case-folded, invisible characters removed, emoji letters and digits (keycaps,
+  squared and circled letters, regional indicators) turned into ASCII, look-alike Cyrillic and
+  Greek letters mapped to Latin. Punctuation is kept: handles, links, prices and phone numbers
+  are read from this view.
+- `words`: `plain` without accents, leetspeak decoded inside words (`c0ke`, `3sc0rt`), letters
+  spelled apart joined (`p l a n`, `t.u.e.r`), every run of a repeated letter folded to one
+  (`tuuuer`, and also `grosse` → `grose`: lexicon terms go through the same function, so both
+  sides agree), number words turned into digits (`quatorze` → `14`, `fourteen` → `14`), and
+  everything that is not a letter or a digit turned into single spaces. Lexicons are matched on
+  this view, padded with one space at each end so that a term " x " matches whole words.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+_DATA = resources.files("causette.safety").joinpath("lexicons")
+
+_INVISIBLE = dict.fromkeys(
+    [
+        0x00AD,
+        0x034F,
+        0x061C,
+        0x115F,
+        0x1160,
+        0x17B4,
+        0x17B5,
+        0x180E,
+        0x200B,
+        0x200C,
+        0x200D,
+        0x200E,
+        0x200F,
+        0x202A,
+        0x202B,
+        0x202C,
+        0x202D,
+        0x202E,
+        0x2060,
+        0x2061,
+        0x2062,
+        0x2063,
+        0x2064,
+        0x2066,
+        0x2067,
+        0x2068,
+        0x2069,
+        0x3164,
+        0xFE0E,
+        0xFE0F,
+        0xFEFF,
+        0xFFA0,
+        0x20E3,
+    ]
+)
+
+
+def _emoji_letters() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for base in (0x1F130, 0x1F150, 0x1F170, 0x1F1E6):  # squared, negative circled, negative squared, flags
+        for i in range(26):
+            table[base + i] = chr(ord("a") + i)
+    table[0x1F51F] = "10"  # keycap ten
+    return table
+
+
+def _load_confusables() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for line in _DATA.joinpath("confusables.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        chars, latin = line.split()
+        for ch in chars:
+            table[ord(ch)] = latin
+    return table
+
+
+_PLAIN_TABLE: dict[int, str | None] = {**_INVISIBLE, **_emoji_letters(), **_load_confusables()}
+# Accents go too: "é" and "e" are the same letter to every detector.
+_FOLD: dict[str, str] = {}
+
+# Leetspeak inside words. "1" is read as "i" ("1ove" is rarer than "p1an" in evasions).
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "8": "b",
+        "@": "a",
+        "$": "s",
+        "€": "e",
+        "!": "i",
+        "|": "l",
+    }
+)
+# The stdlib `re` is used on the hot path: it is faster than `regex` for these simple patterns.
+# [^\W\d_] is "a letter" in Unicode mode.
+_L = r"[a-z]"
+_LEET_CHARS = r"[0-9@$€!|]"
+_HAS_LEET = re.compile(rf"{_L}{_LEET_CHARS}|{_LEET_CHARS}{_L}")
+# A token mixing letters with leet characters; a digit run directly followed by letters is a
+# number with its unit ("15ans", "18h", "3x") and stays as it is.
+_TOKEN = re.compile(r"[a-z0-9@$€!|]+")
+_NUMBER_UNIT = re.compile(rf"[0-9]+{_L}+")
+_HAS_LETTER = re.compile(_L)
+# Three or more single letters or digits separated by the same kind of separator: "p l a n", "t.u.e.r".
+_SPACED = re.compile(r"(?<![a-z0-9])(?:[a-z0-9]([ .\-_*/+~,]{1,3})){2,}[a-z0-9](?![a-z0-9])")
+_REPEAT = re.compile(rf"({_L})\1+")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_NUMBER_LETTER = re.compile(rf"[0-9]{_L}|{_L}[0-9]")
+_SPLIT_NUMBER_UNIT = re.compile(rf"(?<=[0-9])(?={_L})|(?<={_L})(?=[0-9])")
+_ACCENTS = dict(zip(map(ord, "àâäáãåçéèêëíìîïñóòôöõúùûüýÿ"), "aaaaaaceeeeiiiinooooouuuuyy", strict=True))
+_ACCENTS.update({ord("œ"): "oe", ord("æ"): "ae", ord("ß"): "ss"})
+_ACCENT_CHARS = {chr(k): v for k, v in _ACCENTS.items()}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@lru_cache(maxsize=1)
+def _number_words() -> tuple[dict[str, int], dict[str, int], frozenset[str]]:
+    data = tomllib.loads(_DATA.joinpath("numbers.toml").read_text(encoding="utf-8"))
+    units: dict[str, int] = {}
+    tens: dict[str, int] = {}
+    for lang in data.values():
+        units.update({_strip_accents(k): int(v) for k, v in lang["units"].items()})
+        tens.update({_strip_accents(k): int(v) for k, v in lang["tens"].items()})
+    joiners = frozenset(w for lang in data.values() for w in lang.get("joiners", []))
+    return units, tens, joiners
+
+
+def _fold_char(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    folded = _FOLD.get(ch)
+    if folded is None:
+        mapped = _PLAIN_TABLE.get(ord(ch), ch)
+        if mapped is None:
+            folded = ""
+        elif mapped in _ACCENT_CHARS:
+            folded = _ACCENT_CHARS[mapped]
+        else:
+            decomposed = unicodedata.normalize("NFD", mapped)
+            folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+        if len(_FOLD) < 50_000:
+            _FOLD[ch] = folded
+    return folded
+
+
+def _strip_accents(text: str) -> str:
+    return text if text.isascii() else _NON_ASCII.sub(_fold_char, text)
+
+
+def _deleet(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if token.isalpha() or not _HAS_LETTER.search(token) or _NUMBER_UNIT.fullmatch(token):
+        return token
+    return token.translate(_LEET)
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    sep = match.group(1)
+    text = match.group(0)
+    # Only a run spelled with one kind of separator is a word spelled apart.
+    parts = text.split(sep) if sep else [text]
+    if all(len(p) == 1 for p in parts):
+        return "".join(parts)
+    return text
+
+
+def _small_tail(words: list[str], j: int, limit: int) -> tuple[int, int]:
+    """After a tens word: an optional joiner ("et", "and") and a value 1..limit. Returns
+    (value, next index); (0, j) when there is no tail."""
+    units, _tens, joiners = _number_words()
+    n = len(words)
+    k = j + 1 if j < n and words[j] in joiners else j
+    if k < n and words[k] == "dix" and k + 1 < n and words[k + 1] in ("sept", "huit", "neuf") and limit >= 17:
+        return 10 + units[words[k + 1]], k + 2
+    if k < n and words[k] in units and 1 <= units[words[k]] <= limit:
+        return units[words[k]], k + 1
+    return 0, j
+
+
+def _parse_number(words: list[str], i: int) -> tuple[int, int] | None:
+    units, tens, _joiners = _number_words()
+    n = len(words)
+    w = words[i]
+    if w == "quatre" and i + 1 < n and words[i + 1] in ("vingt", "vingts"):
+        tail, j = _small_tail(words, i + 2, 19)
+        return 80 + tail, j
+    if w in tens:
+        base = tens[w]
+        tail, j = _small_tail(words, i + 1, 19 if base in (60, 80) else 9)
+        return base + tail, j
+    if w == "dix" and i + 1 < n and words[i + 1] in ("sept", "huit", "neuf"):
+        return 10 + units[words[i + 1]], i + 2
+    if w in units and w not in ("un", "une", "one"):  # a lone "un" is mostly an article
+        return units[w], i + 1
+    return None
+
+
+def _numbers_to_digits(words: list[str]) -> list[str]:
+    """Turn number words into digits, one number per group: "quatre vingt dix" → "90",
+    "dix sept" → "17", "twenty one" → "21", "zero six douze" → "0 6 12"."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        parsed = _parse_number(words, i)
+        if parsed is None:
+            out.append(words[i])
+            i += 1
+        else:
+            out.append(str(parsed[0]))
+            i = parsed[1]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    original: str
+    plain: str
+    words: str  # padded with one space at each end
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.words.split()
+
+
+def plain_view(text: str) -> str:
+    """NFKC, case-folded, with invisible, emoji, look-alike and accented letters folded to ASCII."""
+    return _strip_accents(unicodedata.normalize("NFKC", text).casefold())
+
+
+def words_view(plain: str) -> str:
+    text = plain
+    if _HAS_LEET.search(text):
+        text = _TOKEN.sub(_deleet, text)
+    text = _SPACED.sub(_join_spaced, text)
+    text = _REPEAT.sub(r"\1", text)
+    if _NUMBER_LETTER.search(text):
+        text = _SPLIT_NUMBER_UNIT.sub(" ", text)
+    tokens = _NON_WORD.sub(" ", text).split()
+    return " " + " ".join(_numbers_to_digits(tokens)) + " "
+
+
+def normalise(text: str) -> Normalised:
+    plain = plain_view(text)
+    return Normalised(text, plain, words_view(plain))
+
+
+def normalise_term(term: str) -> str:
+    """A lexicon term in the `words` view, without the padding."""
+    return words_view(plain_view(term)).strip()

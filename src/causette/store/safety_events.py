@@ -1,0 +1,144 @@
+"""Safety events: what the safety engine labelled, kept for the moderators (and held messages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from causette.store.tables import safety_events, users
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyEvent:
+    id: str
+    at: int
+    user_id: str
+    channel: str
+    conv_id: str | None
+    seq: int | None
+    recipient_id: str | None
+    cid: str | None
+    text: str
+    action: str
+    labels: list[str]
+    severities: dict[str, str]
+    reasons: list[str]
+    evidence: list[dict[str, Any]]
+    open_case: bool
+    escalate: bool
+    status: str
+
+
+class SafetyEventRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def record(self, event: SafetyEvent) -> SafetyEvent:
+        """Store an event; a retried (user, conv, cid) returns the first one stored."""
+        async with self._engine.begin() as conn:
+            if event.cid is not None:
+                row = (
+                    await conn.execute(
+                        select(safety_events).where(
+                            safety_events.c.user_id == event.user_id,
+                            safety_events.c.conv_id == event.conv_id,
+                            safety_events.c.cid == event.cid,
+                        )
+                    )
+                ).first()
+                if row is not None:
+                    return _event(row)
+            await conn.execute(
+                safety_events.insert().values(
+                    id=event.id,
+                    at=event.at,
+                    user_id=event.user_id,
+                    channel=event.channel,
+                    conv_id=event.conv_id,
+                    seq=event.seq,
+                    recipient_id=event.recipient_id,
+                    cid=event.cid,
+                    text=event.text,
+                    action=event.action,
+                    labels=orjson.dumps(event.labels).decode(),
+                    severities=orjson.dumps(event.severities).decode(),
+                    reasons=orjson.dumps(event.reasons).decode(),
+                    evidence=orjson.dumps(event.evidence).decode(),
+                    open_case=event.open_case,
+                    escalate=event.escalate,
+                    status=event.status,
+                )
+            )
+        return event
+
+    async def by_cid(self, user_id: str, conv_id: str | None, cid: str) -> SafetyEvent | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(safety_events).where(
+                        safety_events.c.user_id == user_id,
+                        safety_events.c.conv_id == conv_id,
+                        safety_events.c.cid == cid,
+                    )
+                )
+            ).first()
+        return None if row is None else _event(row)
+
+    async def recent(self, limit: int = 100, status: str | None = None) -> list[SafetyEvent]:
+        q = select(safety_events)
+        if status is not None:
+            q = q.where(safety_events.c.status == status)
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(q.order_by(safety_events.c.at.desc()).limit(limit))
+            return [_event(r) for r in rows]
+
+    async def mark_user(self, user_id: str, *, apparent_minor: bool = False, restriction: str = "") -> None:
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(select(users.c.restrictions).where(users.c.id == user_id))).first()
+            if row is None:
+                return
+            values: dict[str, Any] = {}
+            if apparent_minor:
+                values["apparent_minor"] = True
+            if restriction:
+                current = {r for r in str(row.restrictions).split(",") if r}
+                values["restrictions"] = ",".join(sorted(current | {restriction}))
+            if values:
+                await conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+    async def user_flags(self, user_id: str) -> tuple[bool, frozenset[str]]:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(users.c.apparent_minor, users.c.restrictions).where(users.c.id == user_id)
+                )
+            ).first()
+        if row is None:
+            return False, frozenset()
+        return bool(row.apparent_minor), frozenset(r for r in str(row.restrictions).split(",") if r)
+
+
+def _event(r: Any) -> SafetyEvent:
+    return SafetyEvent(
+        id=r.id,
+        at=int(r.at),
+        user_id=r.user_id,
+        channel=r.channel,
+        conv_id=r.conv_id,
+        seq=r.seq,
+        recipient_id=r.recipient_id,
+        cid=r.cid,
+        text=r.text,
+        action=r.action,
+        labels=orjson.loads(r.labels),
+        severities=orjson.loads(r.severities),
+        reasons=orjson.loads(r.reasons),
+        evidence=orjson.loads(r.evidence),
+        open_case=bool(r.open_case),
+        escalate=bool(r.escalate),
+        status=r.status,
+    )
