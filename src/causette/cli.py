@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from causette.settings import Settings, SettingsError, load_settings
 
@@ -41,10 +43,80 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
     migrate = sub.add_parser("migrate", help="apply database migrations")
     _add_common(migrate)
+
+    safety = sub.add_parser("safety", help="the safety engine offline: classify, eval, train")
+    safety_sub = safety.add_subparsers(dest="safety_command", required=True)
+    classify = safety_sub.add_parser(
+        "classify",
+        help='JSON lines {"id","text","channel","sender_age","recipient_age"} on stdin → decisions',
+    )
+    evaluate = safety_sub.add_parser("eval", help="precision and recall per label on a labelled JSONL file")
+    evaluate.add_argument("file")
+    evaluate.add_argument("--misses", action="store_true", help="list the messages the engine got wrong")
+    evaluate.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    for p in (classify, evaluate):
+        p.add_argument("--config", help="TOML config file (safety_policy_file, safety_lexicon_dir)")
+        p.add_argument("--model", help="also apply a model made by `causette safety train`")
+    train = safety_sub.add_parser("train", help="train the optional scikit-learn stage on labelled JSONL")
+    train.add_argument("file")
+    train.add_argument("--out", required=True, help="where to write the model (joblib)")
     return parser
 
 
+def _read_jsonl(stream: Iterable[str], name: str) -> Iterator[dict[str, Any]]:
+    for n, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"{name}:{n}: not JSON: {exc}") from exc
+        if not isinstance(item, dict):
+            raise SettingsError(f"{name}:{n}: each line must be a JSON object")
+        yield item
+
+
+def _safety(args: argparse.Namespace) -> int:
+    from causette.safety.classifier import Classifier
+    from causette.safety.engine import SafetyEngine
+    from causette.safety.evaluation import classify, evaluate
+
+    if args.safety_command == "train":
+        with open(args.file, encoding="utf-8") as fh:
+            trained = Classifier.train(_read_jsonl(fh, args.file))
+        trained.save(args.out)
+        print(f"model with labels {', '.join(trained.labels)} written to {args.out}")
+        return 0
+    settings = load_settings(args.config, {})
+    engine = SafetyEngine.default(settings.safety_lexicon_dir, settings.safety_policy_file)
+    model = Classifier.load(args.model) if args.model else None
+    if args.safety_command == "classify":
+        for item in _read_jsonl(sys.stdin, "stdin"):
+            decision = classify(engine, item)
+            labels = set(decision.labels)
+            if model is not None:
+                labels |= set(model.labels_of(str(item.get("text", ""))))
+            out = {
+                "id": item.get("id"),
+                "labels": sorted(labels),
+                "action": decision.action.wire,
+                "reasons": list(decision.reasons),
+            }
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        return 0
+    with open(args.file, encoding="utf-8") as fh:
+        items = list(_read_jsonl(fh, args.file))
+    report = evaluate(engine, items, engine.lexicon.labels)
+    print(report.render())
+    if args.misses:
+        for ident, text, want, got in report.misses:
+            print(f"{ident}: want {want} got {got}: {text}")
+    return 1 if args.check and not report.targets_met else 0
+
+
 def _settings(args: argparse.Namespace) -> Settings:
+    if args.command == "safety":
+        return load_settings(getattr(args, "config", None), {})
     overrides = {
         k: v
         for k, v in vars(args).items()
@@ -66,6 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from causette.store import migrate
 
+    if args.command == "safety":
+        try:
+            return _safety(args)
+        except (OSError, SettingsError) as exc:
+            print(f"causette: {exc}", file=sys.stderr)
+            return 2
     if args.command == "migrate":
         migrate(settings.effective_database_url)
         print("database is up to date")
