@@ -55,7 +55,9 @@ class Classifier:
         return cls(pipeline, [str(c) for c in binarizer.classes_])
 
     def predict(self, text: str) -> dict[str, float]:
-        probs = self._pipeline.predict_proba([normalise(text).words])[0]
+        probs = list(self._pipeline.predict_proba([normalise(text).words])[0])
+        if len(self.labels) == 1 and len(probs) == 2:
+            probs = probs[1:]  # one label is a binary problem: (absent, present)
         return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
 
     def labels_of(self, text: str) -> list[str]:
