@@ -8,6 +8,7 @@ labelled (safety_events, for the moderators), and applies the policy's side effe
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict, deque
 from dataclasses import asdict, dataclass, field
@@ -15,8 +16,9 @@ from dataclasses import asdict, dataclass, field
 from causette.chat.hub import SessionState
 from causette.chat.tokens import new_id
 from causette.domain.models import User
+from causette.safety.classifier import Classifier
 from causette.safety.engine import Context, Decision, Recent, SafetyEngine
-from causette.safety.policy import Action
+from causette.safety.policy import Action, Effects
 from causette.settings import Settings
 from causette.store import Store
 from causette.store.database import now_ms
@@ -54,8 +56,11 @@ class SenderActivity:
 
 
 class Screening:
-    def __init__(self, engine: SafetyEngine, store: Store, settings: Settings) -> None:
+    def __init__(
+        self, engine: SafetyEngine, store: Store, settings: Settings, model: Classifier | None = None
+    ) -> None:
         self.engine = engine
+        self.model = model
         self.store = store
         self.settings = settings
         self._recent: OrderedDict[str, deque[tuple[str, frozenset[str]]]] = OrderedDict()
@@ -164,6 +169,34 @@ class Screening:
             status=status,
         )
         return await self.store.safety.record(event)
+
+    async def second_look(
+        self,
+        session: SessionState,
+        text: str,
+        channel: str,
+        conv: str | None,
+        cid: str,
+        seq: int | None,
+        recipient_id: str | None,
+        rule_labels: tuple[str, ...],
+    ) -> None:
+        """The optional model, off the hot path (in a worker thread), after delivery: what it
+        flags beyond the rules opens a case for a person to look at."""
+        if self.model is None:
+            return
+        model_labels = await asyncio.to_thread(self.model.labels_of, text)
+        extra = tuple(label for label in model_labels if label not in rule_labels)
+        if not extra:
+            return
+        decision = Decision(
+            Action.ALLOW,
+            extra,
+            dict.fromkeys(extra, "low"),
+            (f"Relevé par le modèle ({', '.join(extra)}), à vérifier.",),
+            effects=Effects(case=True),
+        )
+        await self.record(session, decision, text, channel, conv, f"model:{cid}", seq, recipient_id)
 
     async def apply(self, session: SessionState, decision: Decision) -> bool:
         """Apply the side effects on the sender; True if the sender was newly restricted."""

@@ -35,6 +35,7 @@ from causette.domain.models import (
 from causette.domain.pseudonyms import validate_pseudonym
 from causette.protocol import frames as f
 from causette.protocol.errors import CloseCode, ErrorCode, ProtocolError
+from causette.safety.classifier import Classifier
 from causette.safety.engine import Decision, SafetyEngine
 from causette.safety.policy import Action
 from causette.settings import Settings
@@ -87,10 +88,16 @@ def refuse(code: ErrorCode, **extra: Any) -> ChatError:
 
 class ChatService:
     def __init__(
-        self, settings: Settings, store: Store, bus: Bus, signer: TokenSigner, engine: SafetyEngine
+        self,
+        settings: Settings,
+        store: Store,
+        bus: Bus,
+        signer: TokenSigner,
+        engine: SafetyEngine,
+        model: Classifier | None = None,
     ) -> None:
         self.settings = settings
-        self.screening = Screening(engine, store, settings)
+        self.screening = Screening(engine, store, settings, model)
         self.store = store
         self.bus = bus
         self.signer = signer
@@ -478,6 +485,19 @@ class ChatService:
             conn.send(f.encode(f.Ack(cid=cid, conv=message.conv, seq=message.seq)))
             if created:
                 self.publish_message(message)
+                if self.screening.model is not None:
+                    self._spawn(
+                        self.screening.second_look(
+                            session,
+                            text,
+                            channel,
+                            conv,
+                            cid,
+                            message.seq,
+                            peer.id if peer else None,
+                            decision.labels,
+                        )
+                    )
                 if decision.labels:
                     self._spawn(
                         self._after_delivery(session, decision, text, channel, conv, cid, message.seq, peer)

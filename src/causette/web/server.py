@@ -11,6 +11,7 @@ import uvicorn
 from causette.bus.local import LocalBus
 from causette.chat.service import ChatService
 from causette.chat.tokens import TokenSigner, load_secret
+from causette.safety.classifier import Classifier
 from causette.safety.engine import SafetyEngine
 from causette.settings import Settings
 from causette.store import Store
@@ -26,7 +27,8 @@ async def serve(settings: Settings) -> None:
     )
     signer = TokenSigner(load_secret(settings.secret, settings.data_dir))
     engine = SafetyEngine.default(settings.safety_lexicon_dir, settings.safety_policy_file)
-    service = ChatService(settings, store, LocalBus(), signer, engine)
+    model = Classifier.load(settings.safety_classifier_file) if settings.safety_classifier_file else None
+    service = ChatService(settings, store, LocalBus(), signer, engine, model)
     await service.start()
     gateway = Gateway(service, settings)
     await gateway.start()
