@@ -139,9 +139,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from causette.store import migrate
 
     if args.command == "safety":
+        from causette.safety.classifier import ClassifierError
+        from causette.safety.lexicon import LexiconError
+        from causette.safety.policy import PolicyError
+
         try:
             return _safety(args)
-        except (OSError, SettingsError) as exc:
+        except (OSError, SettingsError, LexiconError, PolicyError, ClassifierError) as exc:
             print(f"causette: {exc}", file=sys.stderr)
             return 2
     if args.command == "migrate":

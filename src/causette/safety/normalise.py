@@ -9,7 +9,7 @@ Two views of a message are made, once per check:
 - `words`: `plain` without accents, leetspeak decoded inside words (`c0ke`, `3sc0rt`), letters
   spelled apart joined (`p l a n`, `t.u.e.r`), every run of a repeated letter folded to one
   (`tuuuer`, and also `grosse` → `grose`: lexicon terms go through the same function, so both
-  sides agree), number words turned into digits (`quatorze` → `14`, `fourteen` → `14`), and
+  sides agree), emoji and other symbols made words of their own (`❄` → `u2744`), number words turned into digits (`quatorze` → `14`, `fourteen` → `14`), and
   everything that is not a letter or a digit turned into single spaces. Lexicons are matched on
   this view, padded with one space at each end so that a term " x " matches whole words.
 """
@@ -157,6 +157,13 @@ def _fold_char(match: re.Match[str]) -> str:
     return folded
 
 
+def _symbol_token(match: re.Match[str]) -> str:
+    """An emoji or other symbol becomes a word of its own ("❄" → "u2744"), so that lexicons can
+    list emoji codes as terms."""
+    ch = match.group(0)
+    return f" u{ord(ch):x} " if unicodedata.category(ch).startswith("S") else ch
+
+
 def _strip_accents(text: str) -> str:
     return text if text.isascii() else _NON_ASCII.sub(_fold_char, text)
 
@@ -249,6 +256,8 @@ def words_view(plain: str) -> str:
     text = _REPEAT.sub(r"\1", text)
     if _NUMBER_LETTER.search(text):
         text = _SPLIT_NUMBER_UNIT.sub(" ", text)
+    if not text.isascii():
+        text = _NON_ASCII.sub(_symbol_token, text)
     tokens = _NON_WORD.sub(" ", text).split()
     return " " + " ".join(_numbers_to_digits(tokens)) + " "
 
