@@ -9,7 +9,8 @@ Two views of a message are made, once per check:
 - `words`: `plain` without accents, leetspeak decoded inside words (`c0ke`, `3sc0rt`), letters
   spelled apart joined (`p l a n`, `t.u.e.r`), every run of a repeated letter folded to one
   (`tuuuer`, and also `grosse` → `grose`: lexicon terms go through the same function, so both
-  sides agree), emoji and other symbols made words of their own (`❄` → `u2744`), number words turned into digits (`quatorze` → `14`, `fourteen` → `14`), and
+  sides agree), emoji and other symbols made words of their own (`❄` → `u2744`), number
+  words turned into digits (`quatorze` → `14`, `fourteen` → `14`), and
   everything that is not a letter or a digit turned into single spaces. Lexicons are matched on
   this view, padded with one space at each end so that a term " x " matches whole words.
 """
