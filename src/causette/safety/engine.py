@@ -87,9 +87,19 @@ class SafetyEngine:
     def __init__(self, lexicon: Lexicon, policy: Policy) -> None:
         self.lexicon = lexicon
         self.policy = policy
-        self._rules_by_label: dict[str, list[Rule]] = {}
+        # Rules are indexed by a group they cannot apply without (the first of `when`, or each
+        # of `any`), so that a message is tested only against the rules its hits make possible;
+        # rules on context alone are always tested.
+        self._by_group: dict[str, list[Rule]] = {}
+        self._always: list[Rule] = []
         for rule in lexicon.rules:
-            self._rules_by_label.setdefault(rule.label, []).append(rule)
+            if rule.when:
+                self._by_group.setdefault(rule.when[0], []).append(rule)
+            elif rule.any:
+                for g in rule.any:
+                    self._by_group.setdefault(g, []).append(rule)
+            else:
+                self._always.append(rule)
 
     @classmethod
     def default(cls, lexicon_dir: str = "", policy_file: str = "") -> SafetyEngine:
@@ -129,15 +139,22 @@ class SafetyEngine:
             if r.from_sender:
                 recent_mine |= r.groups
         matched: dict[str, tuple[str, list[str]]] = {}  # label -> (severity, reasons)
-        for label, rules in self._rules_by_label.items():
-            for rule in rules:
-                if _applies(rule, groups, ctx, recent_mine, recent_any):
-                    severity, reasons = matched.get(label, ("low", []))
-                    if SEVERITIES.index(rule.severity) >= SEVERITIES.index(severity):
-                        severity = rule.severity
-                    if rule.reason and rule.reason not in reasons:
-                        reasons.append(rule.reason)
-                    matched[label] = (severity, reasons)
+        candidates: list[Rule] = list(self._always)
+        seen: set[int] = set()
+        for g in groups:
+            for rule in self._by_group.get(g, ()):
+                if id(rule) not in seen:
+                    seen.add(id(rule))
+                    candidates.append(rule)
+        for rule in candidates:
+            if _applies(rule, groups, ctx, recent_mine, recent_any):
+                label = rule.label
+                severity, reasons = matched.get(label, ("low", []))
+                if SEVERITIES.index(rule.severity) >= SEVERITIES.index(severity):
+                    severity = rule.severity
+                if rule.reason and rule.reason not in reasons:
+                    reasons.append(rule.reason)
+                matched[label] = (severity, reasons)
         if not matched:
             return Decision(Action.ALLOW, groups=groups)
         evidence = tuple(

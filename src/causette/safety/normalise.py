@@ -108,23 +108,29 @@ _LEET = str.maketrans(
     }
 )
 # The stdlib `re` is used on the hot path: it is faster than `regex` for these simple patterns.
-# [^\W\d_] is "a letter" in Unicode mode.
 _L = r"[a-z]"
 _LEET_CHARS = r"[0-9@$€!|]"
-_HAS_LEET = re.compile(rf"{_L}{_LEET_CHARS}|{_LEET_CHARS}{_L}")
-# A token mixing letters with leet characters; a digit run directly followed by letters is a
-# number with its unit ("15ans", "18h", "3x") and stays as it is.
+# Leetspeak is decoded in a token only when a single leet character stands between two letters
+# ("c0ke", "p1an", "h4sh", "3sc0rt", "s@lope"). Tokens like "lea14", "kev75", "18h30", "1m80",
+# "3k€" or "15ans" are names, times, sizes and amounts, and stay as they are.
+_INNER_LEET = re.compile(rf"{_L}{_LEET_CHARS}{_L}|\$[a-z]")
 _TOKEN = re.compile(r"[a-z0-9@$€!|]+")
-_NUMBER_UNIT = re.compile(rf"[0-9]+{_L}+")
 _HAS_LETTER = re.compile(_L)
-# Three or more single letters or digits separated by the same kind of separator: "p l a n", "t.u.e.r".
-_SPACED = re.compile(r"(?<![a-z0-9])(?:[a-z0-9]([ .\-_*/+~,]{1,3})){2,}[a-z0-9](?![a-z0-9])")
+_SINGLE_LEET = re.compile(r"(?<![0-9])[0-9](?![0-9])|(?<=[a-z0-9])[@$€!|](?=[a-z0-9])|\$(?=[a-z])")
+# Single letters or digits spelled apart with one and the same separator: "p l a n", "t.u.e.r",
+# "c-o-k-e". With spaces, four at least and no digit, so that French one-letter words ("il y a
+# 2 ans", "il y a l'eau") stay words.
+_SPACED = re.compile(r"(?<![a-z0-9'])[a-z0-9]([ .\-_*/+~,]{1,3})(?:[a-z0-9]\1){1,}[a-z0-9](?![a-z0-9'])")
+# One-letter words of French and English: three of them in a row are words, not a word spelled apart.
+_ONE_LETTER_WORDS = frozenset({"a", "y", "o", "i"})
 _REPEAT = re.compile(rf"({_L})\1+")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _NUMBER_LETTER = re.compile(rf"[0-9]{_L}|{_L}[0-9]")
 _SPLIT_NUMBER_UNIT = re.compile(rf"(?<=[0-9])(?={_L})|(?<={_L})(?=[0-9])")
 _ACCENTS = dict(zip(map(ord, "àâäáãåçéèêëíìîïñóòôöõúùûüýÿ"), "aaaaaaceeeeiiiinooooouuuuyy", strict=True))
 _ACCENTS.update({ord("œ"): "oe", ord("æ"): "ae", ord("ß"): "ss"})
+# Capitals too: look-alikes and accents are folded before case folding.
+_ACCENTS.update({ord(chr(k).upper()): v for k, v in list(_ACCENTS.items()) if len(chr(k).upper()) == 1})
 _ACCENT_CHARS = {chr(k): v for k, v in _ACCENTS.items()}
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
@@ -135,8 +141,9 @@ def _number_words() -> tuple[dict[str, int], dict[str, int], frozenset[str]]:
     units: dict[str, int] = {}
     tens: dict[str, int] = {}
     for lang in data.values():
-        units.update({_strip_accents(k): int(v) for k, v in lang["units"].items()})
-        tens.update({_strip_accents(k): int(v) for k, v in lang["tens"].items()})
+        # Keys are folded like the text they are looked up in ("three" is "thre" there).
+        units.update({_REPEAT.sub(r"\1", _strip_accents(k)): int(v) for k, v in lang["units"].items()})
+        tens.update({_REPEAT.sub(r"\1", _strip_accents(k)): int(v) for k, v in lang["tens"].items()})
     joiners = frozenset(w for lang in data.values() for w in lang.get("joiners", []))
     return units, tens, joiners
 
@@ -171,19 +178,20 @@ def _strip_accents(text: str) -> str:
 
 def _deleet(match: re.Match[str]) -> str:
     token = match.group(0)
-    if token.isalpha() or not _HAS_LETTER.search(token) or _NUMBER_UNIT.fullmatch(token):
+    if token.isdigit() or not _HAS_LETTER.search(token):
         return token
-    return token.translate(_LEET)
+    return _SINGLE_LEET.sub(lambda m: m.group(0).translate(_LEET), token)
 
 
 def _join_spaced(match: re.Match[str]) -> str:
     sep = match.group(1)
     text = match.group(0)
-    # Only a run spelled with one kind of separator is a word spelled apart.
-    parts = text.split(sep) if sep else [text]
-    if all(len(p) == 1 for p in parts):
-        return "".join(parts)
-    return text
+    parts = text.split(sep)
+    if sep.strip() == "" and (
+        any(p.isdigit() for p in parts) or (len(parts) < 4 and any(p in _ONE_LETTER_WORDS for p in parts))
+    ):
+        return text
+    return "".join(parts)
 
 
 def _small_tail(words: list[str], j: int, limit: int) -> tuple[int, int]:
@@ -222,10 +230,17 @@ def _numbers_to_digits(words: list[str]) -> list[str]:
     "dix sept" → "17", "twenty one" → "21", "zero six douze" → "0 6 12"."""
     out: list[str] = []
     i = 0
-    while i < len(words):
+    n = len(words)
+    while i < n:
         parsed = _parse_number(words, i)
         if parsed is None:
-            out.append(words[i])
+            w = words[i]
+            # "un"/"one" is a number among numbers ("zero six un deux …"), an article elsewhere.
+            if w in ("un", "one") and (
+                (out and out[-1].isdigit()) or (i + 1 < n and _parse_number(words, i + 1) is not None)
+            ):
+                w = "1"
+            out.append(w)
             i += 1
         else:
             out.append(str(parsed[0]))
@@ -246,12 +261,16 @@ class Normalised:
 
 def plain_view(text: str) -> str:
     """NFKC, case-folded, with invisible, emoji, look-alike and accented letters folded to ASCII."""
-    return _strip_accents(unicodedata.normalize("NFKC", text).casefold())
+    # Look-alikes are mapped before case folding: a Greek capital Ν imitates N, while its
+    # lower case ν imitates v.
+    return _strip_accents(unicodedata.normalize("NFKC", text)).casefold()
 
 
 def words_view(plain: str) -> str:
     text = plain
-    if _HAS_LEET.search(text):
+    # A message that uses leetspeak somewhere ("v4is") is read as leetspeak in all its words
+    # ("t3" too); otherwise names, times and sizes ("lea14", "18h30") keep their digits.
+    if _INNER_LEET.search(text):
         text = _TOKEN.sub(_deleet, text)
     text = _SPACED.sub(_join_spaced, text)
     text = _REPEAT.sub(r"\1", text)
@@ -268,6 +287,15 @@ def normalise(text: str) -> Normalised:
     return Normalised(text, plain, words_view(plain))
 
 
+_SYMBOL_CODE = re.compile(r"u[0-9a-f]{4,6}")
+
+
 def normalise_term(term: str) -> str:
-    """A lexicon term in the `words` view, without the padding."""
-    return words_view(plain_view(term)).strip()
+    """A lexicon term in the `words` view, without the padding. An emoji may be written as
+    itself or as its code ("u2744"), the word it becomes in the `words` view."""
+    parts = term.split()
+    if not any(_SYMBOL_CODE.fullmatch(p) for p in parts):
+        return words_view(plain_view(term)).strip()
+    return " ".join(
+        p if _SYMBOL_CODE.fullmatch(p) else words_view(plain_view(p)).strip() for p in parts
+    ).strip()
