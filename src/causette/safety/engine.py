@@ -7,6 +7,7 @@ conversation, the sender's recent activity) is kept in memory by the caller.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,14 +115,23 @@ class SafetyEngine:
             span = (end - length + 1, end + 1)
             for g in groups:
                 found.setdefault(g, []).append(span)
-        for group, pattern in self.lexicon.patterns:
-            m = pattern.search(words)
-            if m is not None:
-                found.setdefault(group, []).append(m.span())
-        for group, pattern in self.lexicon.plain_patterns:
-            m = pattern.search(norm.plain)
-            if m is not None:
-                found.setdefault(group, []).append(m.span())
+        lex = self.lexicon
+        for text, prefilter, patterns in (
+            (words, lex.words_prefilter, lex.patterns),
+            (norm.plain, lex.plain_prefilter, lex.plain_patterns),
+        ):
+            # Bit i set: pattern i may match (it has no prefilter literal, or one is in the text).
+            todo = prefilter.always
+            if prefilter.automaton is not None:
+                for _end, bits in prefilter.automaton.iter(text):
+                    todo |= bits
+            while todo:
+                low = todo & -todo
+                todo ^= low
+                group, pattern = patterns[low.bit_length() - 1]
+                m = pattern.search(text)
+                if m is not None:
+                    found.setdefault(group, []).append(m.span())
         phone = _phone_number(words)
         if phone is not None:
             found["builtin.phone"] = [phone]
@@ -200,14 +210,13 @@ def _applies(
     return rule.repeated is None or ctx.repeated == rule.repeated
 
 
+_NON_DIGIT = re.compile(r"[^0-9]+")
+
+
 def _phone_number(words: str) -> tuple[int, int] | None:
     """A phone number written with digits or number words ("zero six douze …"): runs of digit
     tokens joined and checked by libphonenumber (French numbering plan by default)."""
-    digits = 0
-    for ch in words:
-        if ch.isdigit():
-            digits += 1
-    if digits < 9:
+    if len(_NON_DIGIT.sub("", words)) < 9:
         return None
     tokens = words.split(" ")
     pos = 0

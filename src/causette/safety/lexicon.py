@@ -24,6 +24,8 @@ whatever the number of terms.
 from __future__ import annotations
 
 import re
+import re._constants as sre_constants  # type: ignore[import-not-found]
+import re._parser as sre_parse  # type: ignore[import-not-found]
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -63,6 +65,76 @@ class Rule:
     reason: str = ""
 
 
+# A literal a pattern cannot match without is searched first, with all the others, in one
+# Aho-Corasick pass; the pattern itself runs only when its literal is in the text. Too many
+# alternatives make a poor filter: such patterns always run.
+MAX_PREFILTER_ALTERNATIVES = 512
+
+
+def _useful(lit: str) -> bool:
+    return len(lit) >= 2 or (len(lit) == 1 and (not lit.isascii() or lit.isdigit()))
+
+
+def _alternatives(items: Any) -> set[str] | None:
+    """The literals one of which every match of this sequence contains, or None."""
+    best: set[str] | None = None
+    run = ""
+
+    def consider(options: set[str] | None) -> None:
+        nonlocal best
+        if not options or not all(_useful(o) for o in options) or len(options) > MAX_PREFILTER_ALTERNATIVES:
+            return
+        score = min(len(o) for o in options) / len(options)
+        if best is None or score > min(len(o) for o in best) / len(best):
+            best = options
+
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            run += chr(av)
+            continue
+        consider({run} if run else None)
+        run = ""
+        if op is sre_constants.SUBPATTERN:
+            consider(_alternatives(av[-1]))
+        elif op is sre_constants.BRANCH:
+            branches = [_alternatives(b) for b in av[1]]
+            if all(b is not None for b in branches):
+                consider(set().union(*[b for b in branches if b is not None]))
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
+            consider(_alternatives(av[2]))
+        elif op is sre_constants.IN:
+            chars: set[str] = set()
+            for o, v in av:
+                if o is sre_constants.LITERAL:
+                    chars.add(chr(v))
+                elif o is sre_constants.CATEGORY and v is sre_constants.CATEGORY_DIGIT:
+                    chars.update("0123456789")
+                elif o is sre_constants.RANGE and v[1] - v[0] < 16:
+                    chars.update(chr(c) for c in range(v[0], v[1] + 1))
+                else:
+                    chars = set()
+                    break
+            consider(chars or None)
+    consider({run} if run else None)
+    return best
+
+
+def required_literals(pattern: str) -> set[str] | None:
+    """Literals one of which is in every text the pattern matches (None: no useful one)."""
+    try:
+        return _alternatives(sre_parse.parse(pattern).data)
+    except (re.error, TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Prefilter:
+    """Which patterns of a view may match: bit i stands for pattern i."""
+
+    automaton: Any  # literal -> bits of the patterns that need it; None when no literal
+    always: int  # bits of the patterns that have no useful literal and always run
+
+
 @dataclass(slots=True)
 class Lexicon:
     """All labels compiled: the automaton, the patterns and the rules."""
@@ -73,6 +145,9 @@ class Lexicon:
     plain_patterns: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     groups: set[str] = field(default_factory=set)
+    # Required literals of the patterns, per view, searched in one pass before the patterns.
+    words_prefilter: Prefilter = field(default_factory=lambda: Prefilter(None, 0))
+    plain_prefilter: Prefilter = field(default_factory=lambda: Prefilter(None, 0))
     descriptions: dict[str, str] = field(default_factory=dict)
 
 
@@ -197,9 +272,30 @@ def compile_lexicon(files: Iterable[tuple[str, str]]) -> Lexicon:
         automaton.add_word(key, (len(key), tuple(sorted(groups))))
     automaton.make_automaton()
     lex.automaton = automaton
+    lex.words_prefilter = _prefilter(lex.patterns)
+    lex.plain_prefilter = _prefilter(lex.plain_patterns)
     known = lex.groups | BUILTIN_GROUPS
     for rule in lex.rules:
         for g in (*rule.when, *rule.any, *rule.unless, *rule.recent, *rule.recent_any):
             if g not in known:
                 raise LexiconError(f"rule of {rule.label}: unknown group {g!r}")
     return lex
+
+
+def _prefilter(patterns: list[tuple[str, re.Pattern[str]]]) -> Prefilter:
+    automaton = ahocorasick.Automaton()
+    by_literal: dict[str, int] = {}
+    always = 0
+    for i, (_group, pattern) in enumerate(patterns):
+        literals = None if pattern.flags & re.IGNORECASE else required_literals(pattern.pattern)
+        if literals is None:
+            always |= 1 << i
+            continue
+        for lit in literals:
+            by_literal[lit] = by_literal.get(lit, 0) | (1 << i)
+    for lit, bits in by_literal.items():
+        automaton.add_word(lit, bits)
+    if by_literal:
+        automaton.make_automaton()
+        return Prefilter(automaton, always)
+    return Prefilter(None, always)

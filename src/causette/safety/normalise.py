@@ -228,6 +228,9 @@ def _parse_number(words: list[str], i: int) -> tuple[int, int] | None:
 def _numbers_to_digits(words: list[str]) -> list[str]:
     """Turn number words into digits, one number per group: "quatre vingt dix" → "90",
     "dix sept" → "17", "twenty one" → "21", "zero six douze" → "0 6 12"."""
+    units, tens, _joiners = _number_words()
+    if units.keys().isdisjoint(words) and tens.keys().isdisjoint(words):
+        return words
     out: list[str] = []
     i = 0
     n = len(words)
