@@ -10,7 +10,7 @@ import pytest
 from causette.safety.classifier import Classifier, ClassifierError
 from causette.safety.engine import Context, Recent, SafetyEngine, _phone_number
 from causette.safety.evaluation import evaluate
-from causette.safety.lexicon import LexiconError, compile_lexicon
+from causette.safety.lexicon import LexiconError, compile_lexicon, required_literals
 from causette.safety.normalise import normalise
 from causette.safety.policy import Action, PolicyError, load_policy, parse_policy
 
@@ -236,3 +236,42 @@ def test_a_missing_or_foreign_model_file_is_refused(tmp_path: Path) -> None:
     joblib.dump({"something": "else"}, tmp_path / "other.joblib")
     with pytest.raises(ClassifierError):
         Classifier.load(str(tmp_path / "other.joblib"))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "literals"),
+    [
+        (" tg ", {" tg "}),
+        ("(?<! sur) fdp (?!ofert)", {" fdp "}),
+        (" (?:vend|achete)s? ", {"vend", "achete"}),
+        ("[❄🍃].{0,30}[0-9]+", {"❄", "🍃"}),
+        (r"\d+ ?roses", {" roses", "roses"}),
+        ("a|b", None),
+        (".*", None),
+    ],
+)
+def test_a_pattern_is_prefiltered_by_a_literal_it_cannot_match_without(
+    pattern: str, literals: set[str] | None
+) -> None:
+    found = required_literals(pattern)
+    if literals is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert any(lit in found for lit in literals) or found <= {x for lit in literals for x in [lit]}
+
+
+def test_the_prefilter_never_changes_what_the_packaged_patterns_find() -> None:
+    engine = SafetyEngine.default()
+    lexicon = engine.lexicon
+    eval_file = Path(__file__).parents[2] / "data" / "eval" / "safety.jsonl"
+    texts = [line for line in eval_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [str(__import__("json").loads(line)["text"]) for line in texts]
+    for text in texts:
+        norm = normalise(text)
+        unfiltered = {g for g, p in lexicon.patterns if p.search(norm.words)}
+        unfiltered |= {g for g, p in lexicon.plain_patterns if p.search(norm.plain)}
+        filtered = {
+            g for g in engine.hits(norm) if g in {x for x, _ in lexicon.patterns + lexicon.plain_patterns}
+        }
+        assert filtered == unfiltered, text

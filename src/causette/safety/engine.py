@@ -115,9 +115,17 @@ class SafetyEngine:
             span = (end - length + 1, end + 1)
             for g in groups:
                 found.setdefault(g, []).append(span)
+        self.pattern_hits(norm, found)
+        phone = _phone_number(words)
+        if phone is not None:
+            found["builtin.phone"] = [phone]
+        return found
+
+    def pattern_hits(self, norm: Normalised, found: dict[str, list[tuple[int, int]]]) -> None:
+        """Add the hits of the regular expressions; each runs only if its prefilter allows."""
         lex = self.lexicon
         for text, prefilter, patterns in (
-            (words, lex.words_prefilter, lex.patterns),
+            (norm.words, lex.words_prefilter, lex.patterns),
             (norm.plain, lex.plain_prefilter, lex.plain_patterns),
         ):
             # Bit i set: pattern i may match (it has no prefilter literal, or one is in the text).
@@ -132,10 +140,6 @@ class SafetyEngine:
                 m = pattern.search(text)
                 if m is not None:
                     found.setdefault(group, []).append(m.span())
-        phone = _phone_number(words)
-        if phone is not None:
-            found["builtin.phone"] = [phone]
-        return found
 
     # --- decision -----------------------------------------------------------------------------
     def check(self, text: str, ctx: Context = Context()) -> Decision:
