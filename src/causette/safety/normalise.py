@@ -86,7 +86,24 @@ def _load_confusables() -> dict[int, str]:
     return table
 
 
-_PLAIN_TABLE: dict[int, str | None] = {**_INVISIBLE, **_emoji_letters(), **_load_confusables()}
+# Typographic apostrophes and quotes are written the ASCII way, so patterns need only one form.
+_PUNCTUATION = {
+    ord("’"): "'",
+    ord("‘"): "'",
+    ord("ʼ"): "'",
+    ord("´"): "'",
+    ord("`"): "'",
+    ord("«"): '"',
+    ord("»"): '"',
+    ord("“"): '"',
+    ord("”"): '"',
+}
+_PLAIN_TABLE: dict[int, str | None] = {
+    **_INVISIBLE,
+    **_emoji_letters(),
+    **_load_confusables(),
+    **_PUNCTUATION,
+}
 # Accents go too: "é" and "e" are the same letter to every detector.
 _FOLD: dict[str, str] = {}
 
