@@ -39,7 +39,7 @@ async def _refused(client: ChatClient, conv: str, text: str, code: str) -> dict[
 async def test_a_labelled_room_message_gets_its_policy_action_and_reaches_no_one(
     chat: Harness, label: str, text: str, code: str
 ) -> None:
-    (a, a_ws), (b, b_ws), room = await _room_pair(chat)
+    (_a, a_ws), (b, b_ws), room = await _room_pair(chat)
     error = await _refused(a_ws, room, text, code)
     assert str(error["message"]).strip(), "the sender is told why"
     await b_ws.expect_none("msg", conv=room)
@@ -51,7 +51,7 @@ async def test_a_labelled_room_message_gets_its_policy_action_and_reaches_no_one
 
 
 async def test_harassment_is_delivered_with_a_warning_then_held_when_repeated(chat: Harness) -> None:
-    (a, a_ws), (b, b_ws), room = await _room_pair(chat)
+    (_a, a_ws), (_b, b_ws), room = await _room_pair(chat)
     ack = await chat.say(a_ws, room, "ferme ta gueule espèce de connard")
     await b_ws.expect("msg", conv=room, seq=ack["seq"])
     notice = await a_ws.expect("notice")
@@ -59,7 +59,7 @@ async def test_harassment_is_delivered_with_a_warning_then_held_when_repeated(ch
     await _refused(a_ws, room, "t'es qu'un gros connard, ferme la", "held_for_review")
 
 
-async def test_private_meeting_alone_is_delivered_with_a_safety_notice_to_the_recipient(chat: Harness) -> None:
+async def test_private_meeting_alone_is_delivered_with_a_notice_to_the_recipient(chat: Harness) -> None:
     a = await chat.online("ma")
     b = await chat.online("mb")
     conv = await chat.open_pm(a, b, "salut, ça va ?")
@@ -75,7 +75,8 @@ async def test_a_shared_phone_number_in_private_is_delivered_with_a_notice_to_th
     a = await chat.online("pa")
     b = await chat.online("pb")
     conv = await chat.open_pm(a, b, "coucou")
-    ack = await chat.say(a[1], conv, "appelle moi au zero six douze trente quatre cinquante six soixante dix huit")
+    spelled = "appelle moi au zero six douze trente quatre cinquante six soixante dix huit"
+    ack = await chat.say(a[1], conv, spelled)
     await b[1].expect("msg", conv=conv, seq=ack["seq"])
     await b[1].expect("notice", code="safety_contact")
 
@@ -91,7 +92,8 @@ async def test_a_person_who_says_they_are_a_minor_is_shielded_from_private_messa
     assert (await young[1].expect("error", cid=cid))["code"] == "restricted"
     # An adult who now asks the apparent minor for secrecy and photos is held.
     cid = unique_cid()
-    await adult[1].send(t="pm_request", to=young[0].id, text="envoie moi une photo de toi, c'est notre secret", cid=cid)
+    text = "envoie moi une photo de toi, c'est notre secret"
+    await adult[1].send(t="pm_request", to=young[0].id, text=text, cid=cid)
     assert (await adult[1].expect("error", cid=cid))["code"] == "held_for_review"
     await young[1].expect_none("pm_request")
 
@@ -108,7 +110,7 @@ async def test_a_person_who_says_they_are_a_minor_is_shielded_from_private_messa
     ],
 )
 async def test_ordinary_words_that_only_look_harmful_are_delivered(chat: Harness, text: str) -> None:
-    (a, a_ws), (b, b_ws), room = await _room_pair(chat)
+    (_a, a_ws), (_b, b_ws), room = await _room_pair(chat)
     ack = await chat.say(a_ws, room, text)
     got = await b_ws.expect("msg", conv=room, seq=ack["seq"])
     assert got["text"] == text
