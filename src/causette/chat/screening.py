@@ -9,6 +9,7 @@ labelled (safety_events, for the moderators), and applies the policy's side effe
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import OrderedDict, deque
 from dataclasses import asdict, dataclass, field
@@ -24,6 +25,7 @@ from causette.store import Store
 from causette.store.database import now_ms
 from causette.store.safety_events import SafetyEvent
 
+_DIGITS = re.compile(r"[0-9]+")
 # Conversations whose recent messages are remembered; the least recently used are forgotten.
 MAX_TRACKED_CONVERSATIONS = 50_000
 
@@ -123,7 +125,9 @@ class Screening:
         return decision
 
     def check_name(self, name: str) -> Decision:
-        return self.engine.check(name, Context(channel="name"))
+        """A pseudonym, room name or topic. Digits are dropped first: in a name they are decoration
+        ("lea14", "kev75") and, split from the letters, they would read as ages or codes."""
+        return self.engine.check(_DIGITS.sub("", name), Context(channel="name"))
 
     def _remember(self, conv: str, sender: str, groups: frozenset[str]) -> None:
         history = self._recent.get(conv)
