@@ -34,6 +34,11 @@ async def _refused(client: ChatClient, conv: str, text: str, code: str) -> dict[
         ("drugs", "plan c0ke dispo 24/7, livraison rapide", "held_for_review"),
         ("prostitution", "escort dispo ce soir, 150 roses l'heure", "held_for_review"),
         ("minor_self_disclosure", "slt jai 14 ans et je m'ennuie", "held_for_review"),
+        (
+            "spam",
+            "gagnez 500€ par jour depuis chez vous, inscrivez-vous vite sur notre site",
+            "held_for_review",
+        ),
     ],
 )
 async def test_a_labelled_room_message_gets_its_policy_action_and_reaches_no_one(
