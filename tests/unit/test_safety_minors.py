@@ -1,0 +1,638 @@
+"""The minor-protection lexicons: minor_sexual, grooming, minor_self_disclosure, sexual_violence.
+
+Every case is synthetic and non-graphic: red-flag phrases as a moderator meets them, written in
+chat spelling (no accents, sms abbreviations) in French and English. Each label has positive cases
+(the label must be given) and hard benign cases (look-alikes that must NOT get the label: durations,
+parents, teachers, news, prevention, victims asking for help, adults among themselves).
+
+The engine is built from these four lexicon files only: their labels do not depend on the other
+lexicons, and their own tests cover those.
+"""
+
+from __future__ import annotations
+
+import timeit
+from importlib import resources
+from typing import Any
+
+import pytest
+
+from causette.safety.engine import Context, Recent, SafetyEngine
+from causette.safety.lexicon import compile_lexicon
+from causette.safety.policy import Action, load_policy
+
+FILES = ("minor_sexual.toml", "grooming.toml", "minor_self_disclosure.toml", "sexual_violence.toml")
+
+# Contexts. Ages are the declared ones; a recipient under 18 is a (declared or apparent) minor.
+ROOM = Context(channel="room", sender_age=30)
+PM = Context(channel="pm", sender_age=35, recipient_age=30)  # between adults
+PM_UNKNOWN = Context(channel="pm", sender_age=35)  # recipient's age not known
+TO_MINOR = Context(channel="pm", sender_age=35, recipient_age=14)
+TO_APPARENT_MINOR = Context(channel="request", sender_age=40, recipient_apparent_minor=True)
+NAME = Context(channel="name")
+
+
+def after(ctx: Context, *groups: str, mine: bool = True) -> Context:
+    """The same context after an earlier message of the conversation that hit `groups`."""
+    return Context(
+        channel=ctx.channel,
+        sender_age=ctx.sender_age,
+        recipient_age=ctx.recipient_age,
+        recent=(Recent(from_sender=mine, groups=frozenset(groups)),),
+    )
+
+
+@pytest.fixture(scope="module")
+def engine() -> SafetyEngine:
+    lexicons = resources.files("causette.safety").joinpath("lexicons")
+    files = [(name, lexicons.joinpath(name).read_text(encoding="utf-8")) for name in FILES]
+    return SafetyEngine(compile_lexicon(files), load_policy())
+
+
+def case(text: str, ctx: Context, name: str) -> Any:
+    """One parametrised case; its id names the behaviour."""
+    return pytest.param(text, ctx, id=name)
+
+
+# --- minor_self_disclosure ---------------------------------------------------------------------
+DISCLOSURE = [
+    case("j'ai 14 ans", ROOM, "fr_age_in_digits"),
+    case("jai 15ans", ROOM, "fr_sms_age_glued_unit"),
+    case("j'ai quatorze ans", ROOM, "fr_age_in_words"),
+    case("1️⃣4️⃣ ans et toi ?", ROOM, "keycap_emoji_age_reply"),
+    case("je suis en 4e", ROOM, "fr_school_year_4e"),
+    case("jsuis en 3ème B", ROOM, "fr_sms_school_year_3eme"),
+    case("chui en seconde", ROOM, "fr_school_year_seconde"),
+    case("je suis en 1ère S", ROOM, "fr_school_year_premiere"),
+    case("je suis en terminale", ROOM, "fr_school_year_terminale"),
+    case("je passe le brevet cette année", ROOM, "fr_exam_brevet"),
+    case("je suis au collège", ROOM, "fr_at_middle_school"),
+    case("im 15", ROOM, "en_age"),
+    case("i'm in 9th grade", ROOM, "en_grade"),
+    case("i'm in middle school", ROOM, "en_middle_school"),
+    case("14yo here, bored", ROOM, "en_yo_opening"),
+    case("14 y/o girl", ROOM, "en_y_slash_o_opening"),
+    case("15 ans bientôt 16", ROOM, "fr_age_soon_next"),
+    case("moi c'est léa, 14 ans", ROOM, "fr_intro_name_and_age"),
+    case("g 13 ans et toi", ROOM, "fr_sms_g_for_jai"),
+    case("j'ai que 12 ans", ROOM, "fr_age_only"),
+    case("j'ai dix-sept ans", ROOM, "fr_seventeen_in_words"),
+    case("j'aurai 18 ans en mars", ROOM, "fr_turning_18_soon"),
+    case("je viens d'avoir 15 ans", ROOM, "fr_just_turned"),
+    case("je suis mineure", ROOM, "fr_status_minor"),
+    case("jsuis pas encore majeur", ROOM, "fr_status_not_adult_yet"),
+    case("je suis née en 2011", ROOM, "fr_birth_year"),
+    case("F14 lyon", ROOM, "asl_letters_glued_to_age"),
+    case("asl ? 15 f paris", ROOM, "asl_answer"),
+    case("i'm fifteen", ROOM, "en_age_in_words"),
+    case("I'll be 16 next month", ROOM, "en_turning_soon"),
+    case("i am 13 years old", ROOM, "en_years_old"),
+    case("je redouble ma 3e", ROOM, "fr_repeating_school_year"),
+    case("je suis collégienne", ROOM, "fr_pupil_status"),
+    case("chui en 5eme et toi ?", ROOM, "fr_sms_school_year_5eme"),
+    case("mes parents veulent pas que je sorte, j'ai brevet blanc demain", ROOM, "fr_parental_rule_and_exam"),
+    case("14", after(PM, "grooming.age_probe", mine=False), "bare_number_after_age_question"),
+    case("âge : 15", ROOM, "fr_age_field"),
+    case("je suis une ado", ROOM, "fr_status_teenager"),
+    case("im a freshman in high school", ROOM, "en_freshman_high_school"),
+    case("j'ai 16 ans et demi", ROOM, "fr_age_and_a_half"),
+    case("i'm in year 10", ROOM, "en_uk_school_year"),
+    case("julie_13ans", NAME, "pseudonym_with_age"),
+    case("on a 14 ans toutes les deux", ROOM, "fr_plural_first_person"),
+    case("hey, 13 ans, je m'ennuie", ROOM, "greeting_then_age"),
+    case("mdr jsuis en 4ème jpp des profs", ROOM, "fr_sms_school_year_complaint"),
+    case("i'm only 14 lol", ROOM, "en_only_age"),
+    case("bah 13 et toi", after(PM, "grooming.age_probe_minor", mine=False), "bare_reply_with_filler"),
+    case("jsuis une meuf de 14 ans", ROOM, "fr_i_am_a_girl_of_age"),
+    case("je suis qu'en 3e", ROOM, "fr_only_in_school_year"),
+    case("demain j'ai contrôle de maths au collège", ROOM, "fr_test_at_middle_school"),
+    case("je vais avoir 14 ans dans 2 semaines", ROOM, "fr_turning_in_two_weeks"),
+    case("vous avez quel âge ? moi 14", ROOM, "fr_moi_age_after_question"),
+    case("je fête mes 15 ans samedi", ROOM, "fr_birthday_party"),
+    case("me 15, u?", ROOM, "en_me_age_you"),
+]
+
+NOT_DISCLOSURE = [
+    case("j'ai 14 ans d'expérience dans la vente", ROOM, "years_of_experience"),
+    case("ça fait 15 ans que je vis à Lyon", ROOM, "duration_ca_fait"),
+    case("mon fils a 12 ans", ROOM, "son_age"),
+    case("ma fille est en 4e", ROOM, "daughter_school_year"),
+    case("je suis prof de 4e", ROOM, "teacher_of_school_year"),
+    case("j'avais 14 ans quand j'ai eu mon premier scooter", ROOM, "past_tense_age"),
+    case("j'ai 14 ans de mariage", ROOM, "years_of_marriage"),
+    case("il y a 16 ans", ROOM, "years_ago"),
+    case("les jeunes de 15 ans passent trop de temps sur les écrans", ROOM, "generic_youth"),
+    case("j'ai 2 enfants de 14 et 16 ans", ROOM, "children_ages"),
+    case("je suis en 4e vitesse sur l'autoroute", ROOM, "fourth_gear"),
+    case("ma fille passe le brevet", ROOM, "daughter_exam"),
+    case("j'ai 12 ans d'âge mental mdr", ROOM, "mental_age_joke"),
+    case("tu crois que j'ai 14 ans ou quoi ?", ROOM, "retort"),
+    case("je suis majeure et vaccinée", ROOM, "adult_status"),
+    case("i'm 15 minutes late sorry", ROOM, "en_minutes_late"),
+    case("je suis en première année de médecine", ROOM, "first_year_university"),
+    case("j'ai 19 ans et je suis en terminale", ROOM, "adult_in_final_year"),
+    case("je suis au collège pour chercher mon fils", ROOM, "parent_at_school"),
+    case("je travaille au lycée comme surveillant", ROOM, "school_staff"),
+    case("quand j'ai eu 15 ans j'ai eu mon scooter", ROOM, "birthday_long_past"),
+    case("j'ai 15 ans de plus que toi", ROOM, "age_gap"),
+    case("my son is 14 years old", ROOM, "en_son_age"),
+    case("my 14yo daughter loves horses", ROOM, "en_parent_yo"),
+    case("i was 15 when i moved to Paris", ROOM, "en_past_age"),
+    case("on a 15 ans d'écart", ROOM, "couple_age_difference"),
+    case("15 ans de prison pour le braqueur", ROOM, "news_sentence"),
+    case("je suis en première ligne au boulot", ROOM, "front_line"),
+    case("j'ai 16 ans d'ancienneté dans la boîte", ROOM, "seniority"),
+    case("il a 14 ans, c'est mon neveu", ROOM, "nephew_age"),
+    case("ma nièce passe en 6e", ROOM, "niece_school_year"),
+    case("14h on se retrouve au café", ROOM, "time_14h"),
+    case("rdv à 16h devant la gare", ROOM, "time_16h"),
+    case("j'ai 14 messages non lus", ROOM, "message_count"),
+    case("la tranche d'âge 14-17 ans", ROOM, "age_bracket"),
+    case("à l'âge de 14 ans j'ai déménagé", ROOM, "at_the_age_of"),
+    case("j'ai 15 euros sur moi", ROOM, "money"),
+    case("im 18 and new here", ROOM, "en_adult_age"),
+    case("j'ai l'impression d'avoir 14 ans quand je vois mes parents", ROOM, "feels_like_age"),
+    case("je suis née en 1990", ROOM, "adult_birth_year"),
+    case("j'ai 17 ans de carrière", ROOM, "career_years"),
+    case("j'ai 10 ans de moins que mon mari", ROOM, "younger_by"),
+    case("je suis en CDI depuis 2 ans", ROOM, "job_contract"),
+    case(
+        "mes parents veulent pas que je sorte avec lui, j'ai 30 ans quand même",
+        ROOM,
+        "adult_with_strict_parents",
+    ),
+    case("i'm in year 3 of my PhD", ROOM, "en_phd_year"),
+    case("quatorze ans que je bosse ici", ROOM, "opening_duration"),
+    case("14", PM, "bare_number_without_question"),
+    case("marc1985", NAME, "pseudonym_with_birth_year"),
+    case("moi 14 ans de boîte", ROOM, "moi_years_at_company"),
+    case("je suis une femme de 45 ans", ROOM, "adult_woman_age"),
+    case("je suis en terminale de mon contrat, fin en mars", ROOM, "end_of_contract"),
+    case("je passe en seconde sur le périph", ROOM, "second_gear_ring_road"),
+    case("mon collège c'était l'horreur", ROOM, "remembering_school"),
+    case("j'ai pas l'âge pour ces conneries", ROOM, "too_old_for_this"),
+    case("14 ans, c'est jeune pour avoir un téléphone ?", ROOM, "remark_on_age"),
+]
+
+
+# --- grooming ----------------------------------------------------------------------------------
+GROOMING = [
+    case("t'as quel âge ? 14 ? t'es mature pour ton âge", PM_UNKNOWN, "age_probe_minor_and_flattery"),
+    case("ne dis rien à tes parents", PM_UNKNOWN, "secrecy_from_parents"),
+    case("c'est notre secret", TO_MINOR, "secret_with_minor"),
+    case("viens sur snap, ici c'est surveillé", TO_MINOR, "move_app_evading_moderation"),
+    case("je te paie ton forfait si tu m'envoies une photo", PM_UNKNOWN, "phone_credit_for_photo"),
+    case("je t'envoie des V-bucks si tu viens sur snap", PM_UNKNOWN, "vbucks_for_moving_app"),
+    case("t'es en quelle classe ?", PM_UNKNOWN, "school_year_question_private"),
+    case("tu vas au collège ?", PM_UNKNOWN, "middle_school_question_private"),
+    case("tes parents sont là ?", PM_UNKNOWN, "parents_home_question"),
+    case("t'as quel âge ? envoie une photo", PM_UNKNOWN, "age_probe_and_photo"),
+    case("t'as quel âge ? on se voit ce soir ?", PM_UNKNOWN, "age_probe_and_meeting"),
+    case("ta quel age ? t'as snap ?", PM_UNKNOWN, "sms_age_probe_and_app"),
+    case("on se voit demain ?", TO_MINOR, "meeting_minor"),
+    case("envoie moi une photo de toi", TO_MINOR, "photo_request_to_minor"),
+    case("how old are you? 14? you're so mature for your age", PM_UNKNOWN, "en_age_probe_and_flattery"),
+    case("don't tell your parents, it's our little secret", PM_UNKNOWN, "en_secrecy_from_parents"),
+    case("are your parents home?", PM_UNKNOWN, "en_parents_home"),
+    case("what grade are you in?", PM_UNKNOWN, "en_grade_question"),
+    case("add me on snap, this app is monitored", TO_MINOR, "en_move_app_evading"),
+    case("i can buy you robux if you send a pic", PM_UNKNOWN, "en_robux_for_picture"),
+    case("envoie une photo", after(PM, "grooming.age_probe_minor"), "photo_after_minor_age_question"),
+    case(
+        "envoie une photo",
+        after(PM, "minor_self_disclosure.age_first_person", mine=False),
+        "photo_after_recipient_said_minor",
+    ),
+    case("t'es toute seule chez toi ?", TO_MINOR, "alone_at_home_minor"),
+    case("efface nos messages après", TO_MINOR, "delete_messages_minor"),
+    case("dis à ta mère que tu dors chez une copine", PM_UNKNOWN, "alibi_for_parents"),
+    case("tes parents doivent jamais le savoir", PM_UNKNOWN, "parents_must_not_know"),
+    case("t'as 13 ans ? t'es trop mignonne", PM_UNKNOWN, "minor_age_and_compliment"),
+    case("tu sors du collège à quelle heure ? je passe te chercher", PM_UNKNOWN, "school_exit_pickup"),
+    case("l'âge c'est qu'un chiffre", TO_MINOR, "age_is_a_number_to_minor"),
+    case("je peux te recharger ton forfait, mais c'est entre nous", PM_UNKNOWN, "credit_and_secret"),
+    case("tu finis les cours à quelle heure ? t'es seule après ?", PM_UNKNOWN, "after_class_alone"),
+    case("ta mère regarde ton tel ? viens sur telegram", PM_UNKNOWN, "parents_watch_phone_move_app"),
+    case("t'es trop belle", TO_MINOR, "compliment_to_minor"),
+    case("tu habites où ?", TO_MINOR, "address_question_to_minor"),
+    case("ajoute moi sur insta", TO_APPARENT_MINOR, "move_app_apparent_minor"),
+    case("t'as quel âge ?", TO_MINOR, "age_question_to_minor"),
+    case("c'est notre petit secret, ok ?", after(PM, "grooming.age_probe"), "secret_after_age_question"),
+    case("on peut se voir sans tes parents ?", PM_UNKNOWN, "meeting_without_parents"),
+    case("je t'offre un iphone si tu viens me voir", TO_MINOR, "gift_for_meeting_minor"),
+    case("t'es mature pour ton âge", PM_UNKNOWN, "flattery_youth_private"),
+    case("send me a pic, your parents don't need to know", PM_UNKNOWN, "en_photo_parents_need_not_know"),
+    case("dis pas à tes darons qu'on parle", PM_UNKNOWN, "slang_secret_from_parents"),
+    case("r u 15? ur so cute", PM_UNKNOWN, "en_minor_age_and_compliment"),
+    case("tu passes le brevet ? on pourrait se voir après", PM_UNKNOWN, "exam_question_and_meeting"),
+    case("tu rentres à quelle heure du collège ?", PM_UNKNOWN, "school_schedule_question"),
+    case("tu veux que je t'achète des skins fortnite ?", PM_UNKNOWN, "offering_game_skins"),
+    case("tu fais quoi après l'école ? on pourrait se voir", PM_UNKNOWN, "after_school_meeting"),
+    case("ne le dis surtout pas à ta mère", PM_UNKNOWN, "do_not_tell_mother"),
+    case("tu as quel âge ma belle ? tu es bien développée", PM_UNKNOWN, "age_and_body_flattery"),
+    case("tu me plais beaucoup", TO_MINOR, "affection_to_minor"),
+    case("je peux t'appeler ?", TO_MINOR, "phone_call_to_minor"),
+    case("you're very mature for a 14 year old", PM_UNKNOWN, "en_mature_for_14"),
+    case("si tu m'envoies une photo je te recharge ton tel", PM_UNKNOWN, "phone_credit_for_photo_2"),
+    case("on se voit en cachette de tes parents ?", PM_UNKNOWN, "meeting_hidden_from_parents"),
+    case("efface tout après avoir lu, tes parents doivent pas voir", PM_UNKNOWN, "delete_before_parents_see"),
+    case("tu sais garder un secret ? j'ai un cadeau pour toi", PM_UNKNOWN, "secret_and_gift"),
+    case("t'as quel âge ? 12 ? on peut être amis quand même", PM_UNKNOWN, "age_12_dismissed"),
+    case("je suis ton ami, tu peux tout me dire", TO_MINOR, "trust_building_with_minor"),
+    case("delete our chats after ok? our little secret", TO_MINOR, "en_delete_chats_minor"),
+]
+
+NOT_GROOMING = [
+    case("t'as quel âge ?", PM, "age_question_between_adults"),
+    case("moi 32 et toi ?", PM, "age_answer_between_adults"),
+    case("on se voit samedi ?", PM, "meeting_between_adults"),
+    case("ajoute moi sur snap", PM, "move_app_between_adults"),
+    case("c'est notre secret 😉", PM, "secret_between_adults"),
+    case("il m'a dit de rien dire à mes parents, je fais quoi ?", TO_MINOR, "victim_asks_for_help"),
+    case("un mec m'a demandé des photos, je le signale", PM, "victim_reports"),
+    case("si un inconnu te demande des photos, parles-en à tes parents", ROOM, "prevention_advice"),
+    case("ne dis rien à tes parents, c'est une surprise pour leur anniversaire", PM, "surprise_party"),
+    case("mes parents sont là ce weekend, on se voit lundi", PM, "own_parents_visiting"),
+    case("tes parents vont bien ?", PM, "asking_after_parents"),
+    case("tu fais quoi dans la vie ? moi je suis prof au collège", PM, "teacher_job"),
+    case("mon fils est en 4e, il a cours demain", ROOM, "parent_talks_about_son"),
+    case("t'as quel âge ? moi 28, on a le même humour", PM, "age_question_and_small_talk"),
+    case("tu es majeure j'espère ? moi 40", PM, "majority_check_alone"),
+    case("envoie moi une photo de ton chien", PM, "photo_of_a_dog"),
+    case("on se retrouve au café à 18h ?", PM, "cafe_meeting"),
+    case("les modos font du bon boulot ici", ROOM, "praising_moderators"),
+    case("mes parents m'ont offert des V-bucks", ROOM, "gift_from_own_parents"),
+    case(
+        "tu veux qu'on passe sur WhatsApp ? c'est plus simple pour les vocaux", PM, "whatsapp_between_adults"
+    ),
+    case("quelle classe, ce restaurant !", PM, "quelle_classe_exclamation"),
+    case("ta maman va bien ?", PM, "asking_after_mother"),
+    case("je te paie un verre si tu veux", PM, "buying_a_drink"),
+    case("c'est entre nous, mais je pense changer de boulot", PM, "confidence_between_adults"),
+    case("add me on linkedin for the job", PM, "en_linkedin"),
+    case("how old is your car?", PM, "en_car_age"),
+    case("don't tell anyone but I got the job!", PM, "en_good_news_secret"),
+    case("we should meet up for coffee", PM, "en_coffee"),
+    case("my parents are home this weekend", PM, "en_own_parents"),
+    case("a guy asked me how old I am and to keep it secret, what should I do?", TO_MINOR, "en_victim_asks"),
+    case("never send photos to strangers, tell your parents if someone asks", ROOM, "en_prevention"),
+    case("je suis prof de 4e, mes élèves passent le brevet", ROOM, "teacher_exam"),
+    case("t'es en quelle année de fac ?", PM, "university_year"),
+    case("tu passes en seconde, tu vas voir ça roule mieux", PM, "driving_gear"),
+    case("t'es en 4e vitesse là", PM, "fourth_gear"),
+    case("i'm a teacher, what grade are your kids in?", PM, "en_teacher_asks_parent"),
+    case("tu finis les cours à quelle heure ? on se fait un ciné après", PM, "students_cinema"),
+    case("la récré c'est fini, au boulot", ROOM, "recess_joke"),
+    case("ajoute moi sur insta pour les photos du mariage", PM, "wedding_photos"),
+    case("tu habites où ? moi à Nantes", PM, "hometown_between_adults"),
+    case(
+        "un inconnu m'a dit 'c'est notre secret', c'est normal ? je l'ai signalé",
+        TO_MINOR,
+        "minor_reports_secret",
+    ),
+    case("j'ai acheté des robux pour mon fils", PM, "robux_for_own_son"),
+    case("parles-en à tes parents", ROOM, "advice_tell_parents"),
+    case("dis le à ta mère, elle saura quoi faire", ROOM, "advice_tell_mother"),
+    case("ça plaira pas à tes parents", PM, "parents_will_not_like_it"),
+    case("je t'aime mon coeur", PM, "affection_between_adults"),
+    case("t'es où ?", PM, "where_are_you_adults"),
+    case("mature pour ton âge dis donc, t'as quel âge ? 30 ?", PM, "flattery_with_adult_age"),
+    case("tu veux des robux ? mdr non je déconne, je joue pas", PM, "robux_joke"),
+    case("je cherche une femme mature pour discuter", PM, "seeking_mature_woman"),
+    case("t'es mineur ? dégage d'ici", TO_MINOR, "adult_sends_minor_away"),
+    case("tu devrais en parler à tes parents", TO_MINOR, "adult_advises_minor"),
+    case("c'est pas grave", TO_MINOR, "reassuring_minor"),
+]
+
+
+# --- minor_sexual ------------------------------------------------------------------------------
+MINOR_SEXUAL = [
+    case("je cherche des jeunes de 13 ans pour m'amuser", ROOM, "seeking_13_year_olds"),
+    case("échange photos de mineures", ROOM, "trading_photos_of_minors"),
+    case("pthc", ROOM, "offender_code"),
+    case("cp links dm me", ROOM, "cp_trading_links"),
+    case("qui a des vidéos de collégiennes", ROOM, "asking_for_videos_of_pupils"),
+    case("envoie tes nudes", TO_MINOR, "nudes_request_to_minor"),
+    case("y a des filles de 14 ans en mp ?", ROOM, "seeking_minors_in_room"),
+    case("looking for 14yo girls", ROOM, "en_seeking_14yo"),
+    case("j'ai 15 ans et je vends mes nudes", ROOM, "minor_selling_own_pictures"),
+    case("vends pack mega fille de 13 ans", ROOM, "selling_pack_minor_age"),
+    case("lien telegram pedo vids", ROOM, "pedo_videos_link"),
+    case("t'as 14 ans ? envoie une photo sexy", PM_UNKNOWN, "minor_age_and_sexy_photo"),
+    case("photo sans vêtements stp", TO_MINOR, "undressed_photo_to_minor"),
+    case("cherche une collégienne pour plan cul", ROOM, "seeking_pupil_for_sex"),
+    case("des gamines de 12 ans dispo ?", ROOM, "seeking_available_12_year_olds"),
+    case("trading cp, dm me", ROOM, "en_trading_cp"),
+    case("je suis pédo, mp moi", ROOM, "self_declared_offender"),
+    case("any 13yo here?", ROOM, "en_any_13yo"),
+    case("qui veut une fille de 15 ans", ROOM, "offering_15_year_old"),
+    case("photos d'enfants nus à échanger", ROOM, "trading_child_nudity"),
+    case("selling underage content", ROOM, "en_selling_underage_content"),
+    case("partage vidéos de mineures en privé", ROOM, "sharing_videos_of_minors"),
+    case("une ado de 14 ans toute nue", ROOM, "minor_age_nudity"),
+    case("je veux des nudes d'une fille de 13 ans", ROOM, "wanting_nudes_of_13_year_old"),
+    case("t'as quel âge ? 13 ? montre tes seins", PM_UNKNOWN, "minor_age_then_body_request"),
+    case("hussyfan", ROOM, "offender_code_2"),
+    case("jailbait pics anyone?", ROOM, "en_jailbait_pics"),
+    case("je recherche des ados de 14 ans pour du sexe", ROOM, "seeking_teens_for_sex"),
+    case(
+        "envoie moi une photo nue",
+        after(PM, "minor_self_disclosure.age_first_person", mine=False),
+        "nude_request_after_recipient_said_minor",
+    ),
+    case("j'ai 14 ans et je cherche un plan cul", ROOM, "minor_seeking_sex"),
+    case("échange vidéos d'ados nues", ROOM, "trading_teen_nudity"),
+    case("pack de photos de fillettes à vendre", ROOM, "selling_photos_of_little_girls"),
+    case("i have cp for sale", ROOM, "en_cp_for_sale"),
+    case("qui a du cp ?", ROOM, "asking_for_cp"),
+    case("mega link preteen pics", ROOM, "en_preteen_pics_link"),
+    case("15yo girls dm me", ROOM, "en_15yo_girls_dm"),
+    case("t'es chaude ?", TO_MINOR, "sexual_question_to_minor"),
+    case("vends photos de ma fille de 12 ans", ROOM, "parent_selling_child_photos"),
+    case("lolicon mega link", ROOM, "lolicon_link"),
+    case("cheese pizza links", ROOM, "code_cheese_pizza"),
+    case("dispo pour une mineure ce soir ?", ROOM, "available_for_a_minor"),
+    case("send nudes", TO_APPARENT_MINOR, "en_nudes_to_apparent_minor"),
+    case("meufs de 14 ans en mp", ROOM, "minor_girls_private_messages"),
+    case("qui a des trucs de jeunes ados ? je paie", ROOM, "paying_for_teen_material"),
+    case("je veux une petite de 12 ans", ROOM, "wanting_a_12_year_old"),
+    case("je vends les nudes de mon ex de 16 ans", ROOM, "selling_nudes_of_16_year_old_ex"),
+    case("envoie une vidéo de toi sous la douche", TO_MINOR, "shower_video_to_minor"),
+    case("looking for young girls 12-15", ROOM, "en_seeking_girls_age_range"),
+    case("any teen girls under 15 here?", ROOM, "en_teen_girls_under_15"),
+    case("je suis attiré par les collégiennes", ROOM, "attraction_to_pupils"),
+    case("je kiffe les filles de 13 ans", ROOM, "attraction_to_13_year_olds"),
+]
+
+NOT_MINOR_SEXUAL = [
+    case("pas de mineurs ici, plan cul entre majeurs seulement", ROOM, "adults_exclude_minors"),
+    case("un homme condamné pour pédopornographie à Lyon", ROOM, "news_conviction"),
+    case("la majorité sexuelle est à 15 ans en France", ROOM, "law_age_of_consent"),
+    case("mon fils de 14 ans a vu du porno, comment lui parler ?", ROOM, "parent_asks_advice"),
+    case("quand j'étais ado j'avais peur du sexe", ROOM, "adult_remembers_youth"),
+    case("je cherche un cadeau pour une fille de 14 ans", ROOM, "gift_shopping"),
+    case("je cherche des jeunes de 13 ans pour mon club de foot", ROOM, "football_club"),
+    case("sale pédo", ROOM, "insult_alone"),
+    case("ma fille est en CP", ROOM, "cp_school_year"),
+    case("ton CP stp pour la livraison", PM, "cp_postcode"),
+    case("j'ai vu un profil avec pthc, je le signale", ROOM, "report_of_code"),
+    case("les ados et le porno, un vrai problème selon une étude", ROOM, "news_study"),
+    case("éducation sexuelle : comment en parler aux ados", ROOM, "sex_education"),
+    case("plan cul entre adultes consentants, dispo ce soir", ROOM, "adult_sex"),
+    case("je suis une petite coquine de 25 ans", ROOM, "adult_petite"),
+    case("t'es chaude ce soir ?", PM, "adult_flirt"),
+    case("interdit aux mineurs : contenu adulte", ROOM, "adult_content_warning"),
+    case("les mineurs isolés dans le reportage d'hier", ROOM, "unaccompanied_minors_news"),
+    case("échange photos de vacances avec ma famille", ROOM, "holiday_photos"),
+    case("je vends des vêtements pour fille de 12 ans", ROOM, "selling_children_clothes"),
+    case("on a parlé de la pédocriminalité au journal", ROOM, "news_talk"),
+    case("ce film est interdit aux moins de 16 ans à cause des scènes de sexe", ROOM, "film_rating"),
+    case("les chanteurs de 15 ans sur TikTok", ROOM, "young_singers"),
+    case("sexe : F, âge : 32", ROOM, "profile_gender_field"),
+    case("une fille de 16 ans a été agressée, l'enquête avance", ROOM, "news_assault"),
+    case("mon ado passe trop de temps sur son tel", ROOM, "parent_screen_time"),
+    case("la ministre veut protéger les mineurs du porno", ROOM, "news_policy"),
+    case("j'adore le hentai", ROOM, "adult_taste"),
+    case("un accord mineur, très sexy cette chanson", ROOM, "minor_chord"),
+    case("send nudes", PM, "en_adults_sexting"),
+    case("cp : 69001 lyon", ROOM, "postcode_field"),
+    case("qui a le lien du live de ce soir ?", ROOM, "stream_link"),
+    case("je suis pédopsychiatre à l'hôpital", ROOM, "child_psychiatrist"),
+    case("un pédo arrêté à Lille", ROOM, "news_arrest"),
+    case("nudes leak of a celebrity in the news", ROOM, "en_celebrity_news"),
+    case("un article sur le lolicon au Japon et la loi", ROOM, "article_on_law"),
+    case("je cherche une baby-sitter pour mes enfants de 8 ans", ROOM, "babysitter"),
+    case("mes filles de 14 et 16 ans sont en vacances", ROOM, "daughters_on_holiday"),
+    case("vends lot de vêtements fille 14 ans, photos sur demande", ROOM, "classified_ad_clothes"),
+    case("rdv à 14h pour échanger les photos du mariage", ROOM, "wedding_photos"),
+    case("les filles de 15 ans d'aujourd'hui sont accros à Snap, selon un reportage", ROOM, "news_on_teens"),
+    case("la série parle d'une ado qui découvre sa sexualité, vu au journal", ROOM, "series_review_news"),
+    case("j'aime les petites filles de ma voisine, elles sont adorables", ROOM, "neighbours_children"),
+    case("qui a des idées de cadeaux pour une ado de 14 ans ?", ROOM, "gift_ideas_for_teen"),
+    case("la maîtresse du CP de mon fils est géniale", ROOM, "first_grade_teacher"),
+    case("vends pack CP complet, cahiers et trousse", ROOM, "school_supplies_pack"),
+    case("my brother has CP, he uses a wheelchair", ROOM, "en_cerebral_palsy"),
+]
+
+
+# --- sexual_violence ---------------------------------------------------------------------------
+SEXUAL_VIOLENCE = [
+    case("je vais la droguer", ROOM, "intent_to_drug"),
+    case("mets lui du GHB dans son verre", ROOM, "ghb_in_drink"),
+    case("du G dans son verre, elle saura rien", ROOM, "g_in_drink_she_wont_know"),
+    case("elle a dit non mais j'ai insisté", ROOM, "said_no_but_insisted"),
+    case("quand elle dort je la touche", ROOM, "acting_while_asleep"),
+    case("elle est bourrée, profites-en", ROOM, "drunk_take_advantage"),
+    case("je vais la violer", ROOM, "rape_intent"),
+    case("elle mérite de se faire violer", ROOM, "rape_incitement"),
+    case("faut la forcer à coucher", ROOM, "forcing_incitement"),
+    case("je l'ai forcée", ROOM, "bragging_forced"),
+    case("même si elle dit non, on y va", ROOM, "even_if_she_says_no"),
+    case("quand une meuf dit non c'est oui", ROOM, "no_means_yes"),
+    case("je vais coucher avec elle à son insu", ROOM, "without_her_knowledge"),
+    case("glisse lui un somnif et c'est bon", ROOM, "slip_sleeping_pill"),
+    case("verse du rohypnol dans sa boisson", ROOM, "rohypnol_in_drink"),
+    case("fais-la boire et après tu te la fais", ROOM, "get_her_drunk"),
+    case("she said no but i kept going", ROOM, "en_said_no_but"),
+    case("i'm gonna drug her drink tonight", ROOM, "en_drug_her"),
+    case("put something in her drink, she won't remember", ROOM, "en_spike_drink"),
+    case("too drunk to say no lol", ROOM, "en_too_drunk"),
+    case("on va faire une tournante", ROOM, "gang_rape_slang"),
+    case("elle était trop bourrée pour dire non", ROOM, "too_drunk_to_refuse"),
+    case("i'll rape her", ROOM, "en_rape_intent"),
+    case("she deserves to be raped", ROOM, "en_rape_incitement"),
+    case("je te viole", PM, "rape_threat"),
+    case("on l'a droguée et elle se souvient de rien", ROOM, "bragging_drugged"),
+    case("elle dormait et je lui ai passé dessus", ROOM, "acting_on_sleeping_person"),
+    case("qu'elle le veuille ou non je la ramène chez moi", ROOM, "whether_she_wants_or_not"),
+    case("elle voulait pas mais je l'ai fait quand même", ROOM, "did_it_anyway"),
+    case("no means yes with her", ROOM, "en_no_means_yes"),
+    case("roofie her drink and take her home", ROOM, "en_roofie"),
+    case("whether she likes it or not", ROOM, "en_whether_she_likes_it"),
+    case("je vais la droguer pour qu'elle se souvienne de rien", ROOM, "drug_so_she_forgets"),
+    case("mets-leur de la drogue dans leurs verres", ROOM, "drug_in_their_drinks"),
+    case("quand elle est ko on en profite", ROOM, "unconscious_take_advantage"),
+    case("spike his drink with ghb", ROOM, "en_spike_his_drink"),
+    case("elle pouvait pas dire non, elle était défoncée", ROOM, "could_not_refuse"),
+    case("je l'ai prise de force", ROOM, "took_by_force"),
+    case("cette meuf mérite d'être violée", ROOM, "deserves_rape"),
+    case("faut l'endormir avec du xanax et après on verra", ROOM, "sedate_with_xanax"),
+    case("i'll slip something in her drink", ROOM, "en_slip_something"),
+    case("elle a dit non mais au fond elle voulait", ROOM, "she_wanted_it_deep_down"),
+    case("je vais lui faire boire un verre avec du ghb", ROOM, "make_her_drink_ghb"),
+    case("on la drogue et on la ramène", ROOM, "we_drug_her"),
+    case("elle était trop saoule pour comprendre, j'en ai profité", ROOM, "took_advantage_of_drunk"),
+    case("she was passed out so i did it", ROOM, "en_passed_out"),
+    case("t'as du ghb ? c'est pour une meuf", ROOM, "ghb_for_a_girl"),
+    case("quand elle est saoule elle dit jamais non", ROOM, "drunk_never_says_no"),
+    case("si elle dit non je la force", ROOM, "will_force_if_no"),
+    case("elle l'a bien cherché, elle mérite un viol", ROOM, "deserves_rape_victim_blaming"),
+    case("i'm going to get her drunk and take advantage", ROOM, "en_get_her_drunk"),
+    case("put a pill in her drink", ROOM, "en_pill_in_drink"),
+    case("she was too drunk to consent but whatever", ROOM, "en_too_drunk_to_consent"),
+    case("she said stop but i didnt", ROOM, "en_said_stop"),
+    case("elle a crié non mais j'ai continué", ROOM, "shouted_no_continued"),
+    case("je l'ai bloquée contre le mur et je l'ai embrassée de force", ROOM, "forced_kiss"),
+    case("un peu de GHB et elle sera plus détendue", ROOM, "ghb_to_relax_her"),
+    case("faut la saouler pour la mettre dans son lit", ROOM, "get_her_drunk_for_bed"),
+]
+
+NOT_SEXUAL_VIOLENCE = [
+    case("fais gaffe à ton verre en soirée, il y a des cas de GHB", ROOM, "prevention_drink"),
+    case("je crois qu'on m'a droguée hier soir, je fais quoi ?", ROOM, "victim_asks_for_help"),
+    case("le procès de Mazan : il droguait sa femme", ROOM, "news_trial"),
+    case("il a violé la loi", ROOM, "broke_the_law"),
+    case("elle a dit non, j'ai respecté", ROOM, "respected_refusal"),
+    case("pendant qu'elle dort, profites-en pour te reposer", ROOM, "parent_rest_advice"),
+    case("on a un safeword, elle aime que je la domine", ROOM, "consensual_kink"),
+    case("j'ai peur de me faire violer en rentrant seule", ROOM, "fear_of_assault"),
+    case("mon amie s'est fait droguer en boîte, on est aux urgences", ROOM, "friend_at_hospital"),
+    case("le consentement c'est important, un non c'est non", ROOM, "consent_prevention"),
+    case("il a violé le règlement du club", ROOM, "broke_the_rules"),
+    case("elle a refusé mon invitation, tant pis", ROOM, "declined_invitation"),
+    case("ma fille dort, faut en profiter pour ranger", ROOM, "parent_tidying"),
+    case("violer la vie privée des gens c'est grave", ROOM, "privacy_violation"),
+    case("elle était bourrée hier soir, on l'a ramenée chez elle en sécurité", ROOM, "friends_took_her_home"),
+    case("la soumission chimique, parlons-en : 3 conseils", ROOM, "prevention_post"),
+    case("mettez un couvercle sur votre verre en festival", ROOM, "cover_your_drink"),
+    case("il ne faut jamais forcer quelqu'un", ROOM, "never_force"),
+    case("un article sur le GHB dans les boîtes de nuit", ROOM, "news_article"),
+    case("j'ai mis du sucre dans son café", ROOM, "sugar_in_coffee"),
+    case("donne lui un doliprane pour sa fièvre", ROOM, "medicine_for_fever"),
+    case("il m'a dit 'je vais te droguer', je porte plainte", ROOM, "victim_quotes_threat"),
+    case("elle saura rien de la surprise pour son anniversaire", ROOM, "birthday_surprise"),
+    case("elle dort déjà, je lui fais un bisou", ROOM, "goodnight_kiss"),
+    case("the trial of the man who drugged his wife continues", ROOM, "en_news_trial"),
+    case("i think someone spiked my drink last night, what should i do?", ROOM, "en_victim_asks"),
+    case("be careful, never leave your drink unattended", ROOM, "en_prevention"),
+    case("the rapist was sentenced to 15 years", ROOM, "en_news_sentence"),
+    case("elle a dit non au mariage mais on est restés amis", ROOM, "refused_marriage"),
+    case(
+        "elle voulait pas venir mais j'ai insisté et finalement elle a adoré le concert",
+        ROOM,
+        "concert_invite",
+    ),
+    case("il l'a forcée à démissionner", ROOM, "forced_resignation"),
+    case("je vais pas la forcer, elle fait ce qu'elle veut", ROOM, "not_forcing"),
+    case("on va faire tourner l'équipe ce soir", ROOM, "team_rotation"),
+    case("la présidence tournante de l'UE", ROOM, "rotating_presidency"),
+    case("ce violoniste joue divinement", ROOM, "violinist"),
+    case("les violences sexuelles, on en parle ce soir sur France 2", ROOM, "tv_debate"),
+    case("elle est bourrée, ramène-la chez elle stp", ROOM, "take_her_home"),
+    case("my friend passed out at the party, we took her to the hospital", ROOM, "en_friend_hospital"),
+    case("comment savoir si on m'a mis du GHB ?", ROOM, "victim_question"),
+    case("ghb en festival : les associations alertent", ROOM, "news_alert"),
+    case("quand elle dort, je regarde la télé tranquille", ROOM, "tv_while_she_sleeps"),
+    case("il a forcé la porte", ROOM, "forced_door"),
+    case(
+        "on fait un jeu de rôle, elle dit non mais c'est le scénario, on en a parlé avant",
+        ROOM,
+        "agreed_roleplay",
+    ),
+    case("la drogue c'est mal", ROOM, "drugs_are_bad"),
+    case("on la droguait pas, elle prenait ses médocs", ROOM, "denial_medication"),
+    case("elle est bourrée, elle va sauter dans la piscine", ROOM, "drunk_jumps_in_pool"),
+    case("pendant que bébé dort, profites-en !", ROOM, "parent_sleeping_baby"),
+    case("elle a dit stop mais on a continué la soirée", ROOM, "party_went_on"),
+    case("on a profité de la soirée, elle était bourrée et a dansé toute la nuit", ROOM, "drunk_dancing"),
+    case("take advantage of the sale this weekend", ROOM, "en_sale"),
+]
+
+
+@pytest.mark.parametrize(("text", "ctx"), DISCLOSURE)
+def test_minor_self_disclosure_is_detected(engine: SafetyEngine, text: str, ctx: Context) -> None:
+    decision = engine.check(text, ctx)
+    assert "minor_self_disclosure" in decision.labels, sorted(decision.groups)
+    assert decision.action >= Action.HOLD
+
+
+@pytest.mark.parametrize(("text", "ctx"), NOT_DISCLOSURE)
+def test_hard_benign_is_not_minor_self_disclosure(engine: SafetyEngine, text: str, ctx: Context) -> None:
+    decision = engine.check(text, ctx)
+    assert "minor_self_disclosure" not in decision.labels, sorted(decision.groups)
+
+
+@pytest.mark.parametrize(("text", "ctx"), GROOMING)
+def test_grooming_is_detected(engine: SafetyEngine, text: str, ctx: Context) -> None:
+    decision = engine.check(text, ctx)
+    assert "grooming" in decision.labels, sorted(decision.groups)
+    assert decision.action >= Action.HOLD
+
+
+@pytest.mark.parametrize(("text", "ctx"), NOT_GROOMING)
+def test_hard_benign_is_not_grooming(engine: SafetyEngine, text: str, ctx: Context) -> None:
+    decision = engine.check(text, ctx)
+    assert "grooming" not in decision.labels, sorted(decision.groups)
+
+
+@pytest.mark.parametrize(("text", "ctx"), MINOR_SEXUAL)
+def test_minor_sexual_is_detected_and_blocked(engine: SafetyEngine, text: str, ctx: Context) -> None:
+    decision = engine.check(text, ctx)
+    assert "minor_sexual" in decision.labels, sorted(decision.groups)
+    assert decision.action is Action.BLOCK
+    assert decision.effects.escalate
+
+
+@pytest.mark.parametrize(("text", "ctx"), NOT_MINOR_SEXUAL)
+def test_hard_benign_is_not_minor_sexual(engine: SafetyEngine, text: str, ctx: Context) -> None:
+    decision = engine.check(text, ctx)
+    assert "minor_sexual" not in decision.labels, sorted(decision.groups)
+
+
+@pytest.mark.parametrize(("text", "ctx"), SEXUAL_VIOLENCE)
+def test_sexual_violence_is_detected_and_blocked(engine: SafetyEngine, text: str, ctx: Context) -> None:
+    decision = engine.check(text, ctx)
+    assert "sexual_violence" in decision.labels, sorted(decision.groups)
+    assert decision.action is Action.BLOCK
+
+
+@pytest.mark.parametrize(("text", "ctx"), NOT_SEXUAL_VIOLENCE)
+def test_hard_benign_is_not_sexual_violence(engine: SafetyEngine, text: str, ctx: Context) -> None:
+    decision = engine.check(text, ctx)
+    assert "sexual_violence" not in decision.labels, sorted(decision.groups)
+
+
+def test_every_case_list_has_at_least_forty_cases() -> None:
+    for cases in (
+        DISCLOSURE,
+        NOT_DISCLOSURE,
+        GROOMING,
+        NOT_GROOMING,
+        MINOR_SEXUAL,
+        NOT_MINOR_SEXUAL,
+        SEXUAL_VIOLENCE,
+        NOT_SEXUAL_VIOLENCE,
+    ):
+        assert len(cases) >= 40
+
+
+def test_decision_reasons_are_given_to_the_sender(engine: SafetyEngine) -> None:
+    decision = engine.check("ne dis rien à tes parents", PM_UNKNOWN)
+    assert decision.reasons
+    assert all(reason and reason[0].isupper() for reason in decision.reasons)
+    assert any(e.label == "grooming" for e in decision.evidence)
+
+
+def test_self_disclosure_restricts_the_sender(engine: SafetyEngine) -> None:
+    decision = engine.check("jai 13 ans", ROOM)
+    assert decision.effects.restrict_sender == "private_messages"
+    assert decision.effects.case
+
+
+def test_grooming_context_turns_a_weak_sign_into_a_label(engine: SafetyEngine) -> None:
+    text = "viens sur snap, ici c'est surveillé"
+    assert "grooming" not in engine.check(text, PM).labels
+    assert "grooming" in engine.check(text, TO_MINOR).labels
+
+
+def test_benign_message_checks_fast(engine: SafetyEngine) -> None:
+    text = (
+        "salut tout le monde, je viens de rentrer du boulot et je cherche quelqu'un pour discuter "
+        "un peu de films et de séries, j'ai adoré la dernière saison, vous en pensez quoi ? bonne "
+        "soirée à vous"
+    )
+    assert len(text) >= 190
+    assert engine.check(text, PM).labels == ()
+    per_check = min(timeit.repeat(lambda: engine.check(text, PM), number=200, repeat=5)) / 200
+    # Generous bound: a shared CI machine; the benchmark measures the real figure.
+    assert per_check < 1e-3
