@@ -276,3 +276,22 @@ def test_the_prefilter_never_changes_what_the_packaged_patterns_find() -> None:
         engine.pattern_hits(norm, found)
         filtered = set(found)
         assert filtered == unfiltered, text
+
+
+def test_recent_other_sees_only_the_other_sides_messages() -> None:
+    lexicon = compile_lexicon(
+        [("toy.toml", TOY + '\n[[rules]]\nwhen = ["secret"]\nrecent_other = ["fruit"]\nreason = "x"\n')]
+    )
+    engine = SafetyEngine(lexicon, parse_policy(POLICY))
+    theirs = Context(channel="pm", recent=(Recent(False, frozenset({"toy.fruit"})),))
+    mine = Context(channel="pm", recent=(Recent(True, frozenset({"toy.fruit"})),))
+    assert engine.check("notre secret", theirs).labels == ("toy",)
+    assert engine.check("notre secret", mine).labels == ()
+
+
+def test_minor_sender_action_raises_the_action_for_a_sender_who_seems_a_minor() -> None:
+    policy = parse_policy('[labels.toy]\naction = "allow"\nminor_sender_action = "hold"\n')
+    engine = SafetyEngine(compile_lexicon([("toy.toml", TOY)]), policy)
+    assert engine.check("je vends une pomme").action is Action.ALLOW
+    minor = Context(sender_apparent_minor=True)
+    assert engine.check("je vends une pomme", minor).action is Action.HOLD

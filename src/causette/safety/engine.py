@@ -148,8 +148,11 @@ class SafetyEngine:
         groups = frozenset(found)
         recent_mine: set[str] = set()
         recent_any: set[str] = set()
+        recent_other: set[str] = set()
         for r in ctx.recent:
             recent_any |= r.groups
+            if not r.from_sender:
+                recent_other |= r.groups
             if r.from_sender:
                 recent_mine |= r.groups
         matched: dict[str, tuple[str, list[str]]] = {}  # label -> (severity, reasons)
@@ -161,7 +164,7 @@ class SafetyEngine:
                     seen.add(id(rule))
                     candidates.append(rule)
         for rule in candidates:
-            if _applies(rule, groups, ctx, recent_mine, recent_any):
+            if _applies(rule, groups, ctx, recent_mine, recent_any, recent_other):
                 label = rule.label
                 severity, reasons = matched.get(label, ("low", []))
                 if SEVERITIES.index(rule.severity) >= SEVERITIES.index(severity):
@@ -180,14 +183,19 @@ class SafetyEngine:
         labels = tuple(sorted(matched))
         severities = {label: matched[label][0] for label in labels}
         action, effects = self.policy.decide(
-            severities, ctx.channel, ctx.recipient_minor, ctx.sender_recent_labels
+            severities, ctx.channel, ctx.recipient_minor, ctx.sender_recent_labels, ctx.sender_minor
         )
         all_reasons = tuple(dict.fromkeys(r for label in labels for r in matched[label][1]))
         return Decision(action, labels, severities, all_reasons, evidence, groups, effects)
 
 
 def _applies(
-    rule: Rule, groups: frozenset[str], ctx: Context, recent_mine: set[str], recent_any: set[str]
+    rule: Rule,
+    groups: frozenset[str],
+    ctx: Context,
+    recent_mine: set[str],
+    recent_any: set[str],
+    recent_other: set[str],
 ) -> bool:
     if rule.channel and ctx.channel not in rule.channel:
         return False
@@ -208,6 +216,8 @@ def _applies(
     if rule.recent and not any(g in recent_mine for g in rule.recent):
         return False
     if rule.recent_any and not any(g in recent_any for g in rule.recent_any):
+        return False
+    if rule.recent_other and not any(g in recent_other for g in rule.recent_other):
         return False
     if rule.min_first_contacts and ctx.first_contacts < rule.min_first_contacts:
         return False

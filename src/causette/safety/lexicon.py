@@ -13,7 +13,8 @@ A lexicon file names a label and holds:
   without a dot is a group of this file, `label.group` one of another file), optional `any`
   (at least one of these must hit), `unless` (none of these may hit), context conditions
   (`channel`, `recipient_minor`, `sender_minor`, `new_contact`, `recent` — groups hit by the
-  sender's recent messages in the conversation, at least one —, `recent_any` — the same in
+  sender's recent messages in the conversation, at least one —, `recent_other` — the same in
+  the other people's recent messages —, `recent_any` — the same in
   anyone's recent messages —, `min_first_contacts`, `repeated`), a `severity` (low, medium,
   high) and a `reason` shown to the sender and the moderators.
 
@@ -59,6 +60,7 @@ class Rule:
     new_contact: bool | None = None
     recent: tuple[str, ...] = ()
     recent_any: tuple[str, ...] = ()
+    recent_other: tuple[str, ...] = ()
     min_first_contacts: int = 0
     repeated: bool | None = None
     severity: str = "medium"
@@ -179,6 +181,7 @@ def _rule(label: str, raw: dict[str, Any], where: str) -> Rule:
         "new_contact",
         "recent",
         "recent_any",
+        "recent_other",
         "min_first_contacts",
         "repeated",
         "severity",
@@ -205,6 +208,7 @@ def _rule(label: str, raw: dict[str, Any], where: str) -> Rule:
         new_contact=raw.get("new_contact"),
         recent=_names(raw.get("recent"), label, where),
         recent_any=_names(raw.get("recent_any"), label, where),
+        recent_other=_names(raw.get("recent_other"), label, where),
         min_first_contacts=int(raw.get("min_first_contacts", 0)),
         repeated=raw.get("repeated"),
         severity=severity,
@@ -276,7 +280,7 @@ def compile_lexicon(files: Iterable[tuple[str, str]]) -> Lexicon:
     lex.plain_prefilter = _prefilter(lex.plain_patterns)
     known = lex.groups | BUILTIN_GROUPS
     for rule in lex.rules:
-        for g in (*rule.when, *rule.any, *rule.unless, *rule.recent, *rule.recent_any):
+        for g in (*rule.when, *rule.any, *rule.unless, *rule.recent, *rule.recent_any, *rule.recent_other):
             if g not in known:
                 raise LexiconError(f"rule of {rule.label}: unknown group {g!r}")
     return lex

@@ -51,6 +51,8 @@ class LabelPolicy:
     notify_channels: tuple[str, ...] = ("pm", "request")
     # When the recipient is or seems a minor.
     minor_action: Action | None = None
+    # When the sender is or seems a minor (a minor handing out their contact, say).
+    minor_sender_action: Action | None = None
     # When the sender's recent messages already had this label.
     repeat_action: Action | None = None
     by_severity: Mapping[str, Action] = field(default_factory=dict)
@@ -66,6 +68,7 @@ class Policy:
         channel: str,
         recipient_minor: bool,
         sender_recent_labels: frozenset[str],
+        sender_minor: bool = False,
     ) -> tuple[Action, Effects]:
         action = Action.ALLOW
         case = escalate = False
@@ -80,6 +83,8 @@ class Policy:
             a = lp.by_severity.get(severity, lp.action)
             if lp.minor_action is not None and recipient_minor:
                 a = max(a, lp.minor_action)
+            if lp.minor_sender_action is not None and sender_minor:
+                a = max(a, lp.minor_sender_action)
             if lp.repeat_action is not None and label in sender_recent_labels:
                 a = max(a, lp.repeat_action)
             action = max(action, a)
@@ -114,6 +119,7 @@ def parse_policy(text: str, name: str = "policy.toml") -> Policy:
         "notify_recipient",
         "notify_channels",
         "minor_action",
+        "minor_sender_action",
         "repeat_action",
         "severity",
     }
@@ -135,6 +141,9 @@ def parse_policy(text: str, name: str = "policy.toml") -> Policy:
             notify_recipient=str(raw.get("notify_recipient", "")),
             notify_channels=tuple(raw.get("notify_channels", ("pm", "request"))),
             minor_action=_action(raw["minor_action"], where) if "minor_action" in raw else None,
+            minor_sender_action=(
+                _action(raw["minor_sender_action"], where) if "minor_sender_action" in raw else None
+            ),
             repeat_action=_action(raw["repeat_action"], where) if "repeat_action" in raw else None,
             by_severity=by_severity,
         )
