@@ -188,10 +188,6 @@ CONTACT = [
     ("sc: xxjulie", "pm"),
     ("wsp 06 12 34 56 78", "pm"),
     ("tg @kev_75", "pm"),
-    ("viens sur snap on parlera mieux", "pm"),
-    ("t'as snap ?", "pm"),
-    ("donne moi ton num", "pm"),
-    ("c'est quoi ton snap", "pm"),
     ("zéro six douze trente-quatre cinquante-six soixante-dix-huit", "pm"),
     ("va sur www.monsite.com", "pm"),
     ("t.me/kev75", "pm"),
@@ -203,36 +199,21 @@ CONTACT = [
     ("kik: julie_92", "pm"),
     ("discord: kev#1234", "pm"),
     ("add me on snap, kev_75", "pm"),
-    ("what's your snap?", "pm"),
     ("my number is 06 12 34 56 78", "pm"),
-    ("text me on whatsapp", "pm"),
-    ("let's move to telegram", "pm"),
     ("follow me on insta @lea.b", "pm"),
     ("https://exemple.com/profil", "room"),
     ("écris moi: kev.dupont@example.com", "pm"),
     ("kev arobase gmail point com", "pm"),
     ("snap c kev75", "pm"),
-    ("on passe sur whatsapp ?", "pm"),
-    ("tu as insta ?", "pm"),
     ("👻 kev_75", "pm"),
     ("s n a p : kev_75", "pm"),
     ("sn@p kev_75", "pm"),
     ("zero six twelve thirty four fifty six seventy eight", "pm"),
     ("0️⃣6️⃣1️⃣2️⃣3️⃣4️⃣5️⃣6️⃣7️⃣8️⃣", "pm"),
-    ("send me your number", "pm"),
-    ("balance ton insta", "pm"),
     ("jte donne mon snap: kev_75", "pm"),
-    ("on continue sur telegram ? c'est plus discret", "pm"),
     ("snap kev_75 06 12 34 56 78", "pm"),
     ("O6 12 34 56 78", "pm"),
-    ("ton num ?", "request"),
     ("mon snap : kev_75", "room"),
-    ("on s'ajoute sur insta ?", "pm"),
-    ("tu veux mon snap ?", "pm"),
-    ("dm moi sur insta", "pm"),
-    ("let's continue on discord", "pm"),
-    ("on échange nos numéros ?", "pm"),
-    ("viens pv sur snap", "pm"),
 ]
 
 CONTACT_BENIGN = [
@@ -284,6 +265,41 @@ CONTACT_BENIGN = [
     ("je te passe le bonjour de ma mère", "pm"),
     ("mon tel est cassé", "pm"),
 ]
+
+
+# Asking for a contact or inviting to another app without giving one is not sharing a contact
+# (the label is about handing one out); with a minor on the other side it is labelled, and held.
+CONTACT_ASKED = [
+    ("viens sur snap on parlera mieux", "pm"),
+    ("t'as snap ?", "pm"),
+    ("donne moi ton num", "pm"),
+    ("c'est quoi ton snap", "pm"),
+    ("what's your snap?", "pm"),
+    ("text me on whatsapp", "pm"),
+    ("let's move to telegram", "pm"),
+    ("on passe sur whatsapp ?", "pm"),
+    ("tu as insta ?", "pm"),
+    ("send me your number", "pm"),
+    ("balance ton insta", "pm"),
+    ("on continue sur telegram ? c'est plus discret", "pm"),
+    ("ton num ?", "request"),
+    ("on s'ajoute sur insta ?", "pm"),
+    ("tu veux mon snap ?", "pm"),
+    ("dm moi sur insta", "pm"),
+    ("let's continue on discord", "pm"),
+    ("on échange nos numéros ?", "pm"),
+    ("viens pv sur snap", "pm"),
+]
+
+
+@pytest.mark.parametrize(("text", "channel"), CONTACT_ASKED)
+def test_asking_for_a_contact_is_labelled_only_towards_a_minor(
+    engine: SafetyEngine, text: str, channel: str
+) -> None:
+    assert "contact_exfiltration" not in check(engine, text, channel, recipient_age=30).labels
+    towards_minor = check(engine, text, channel, recipient_age=16)
+    assert "contact_exfiltration" in towards_minor.labels, sorted(towards_minor.groups)
+    assert towards_minor.action is Action.HOLD
 
 
 @pytest.mark.parametrize(("text", "channel"), CONTACT)
