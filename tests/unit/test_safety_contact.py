@@ -14,7 +14,7 @@ from importlib import resources
 import pytest
 
 from causette.safety.engine import Context, Decision, SafetyEngine
-from causette.safety.lexicon import compile_lexicon
+from causette.safety.lexicon import load_labels
 from causette.safety.policy import Action, load_policy
 
 FILES = ("ambush_risk.toml", "contact_exfiltration.toml", "spam.toml")
@@ -22,9 +22,7 @@ FILES = ("ambush_risk.toml", "contact_exfiltration.toml", "spam.toml")
 
 @pytest.fixture(scope="module")
 def engine() -> SafetyEngine:
-    folder = resources.files("causette.safety").joinpath("lexicons")
-    lexicon = compile_lexicon([(name, folder.joinpath(name).read_text(encoding="utf-8")) for name in FILES])
-    return SafetyEngine(lexicon, load_policy())
+    return SafetyEngine(load_labels(name.removesuffix(".toml") for name in FILES), load_policy())
 
 
 def check(

@@ -12,7 +12,7 @@ from importlib import resources
 import pytest
 
 from causette.safety.engine import Context, SafetyEngine
-from causette.safety.lexicon import compile_lexicon
+from causette.safety.lexicon import load_labels
 from causette.safety.policy import Action, load_policy
 
 LABELS = ("prostitution", "drugs", "threat", "hate", "harassment")
@@ -21,10 +21,7 @@ LEXICONS = resources.files("causette.safety").joinpath("lexicons")
 
 @pytest.fixture(scope="module")
 def engine() -> SafetyEngine:
-    files = [
-        (f"{label}.toml", LEXICONS.joinpath(f"{label}.toml").read_text(encoding="utf-8")) for label in LABELS
-    ]
-    return SafetyEngine(compile_lexicon(files), load_policy())
+    return SafetyEngine(load_labels(LABELS), load_policy())
 
 
 ADULTS_PM = Context(channel="pm", sender_age=34, recipient_age=29)

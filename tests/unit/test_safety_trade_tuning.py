@@ -15,7 +15,7 @@ from importlib import resources
 import pytest
 
 from causette.safety.engine import Context, Decision, SafetyEngine
-from causette.safety.lexicon import compile_lexicon, required_literals
+from causette.safety.lexicon import load_labels, required_literals
 from causette.safety.policy import load_policy
 
 LABELS = ("drugs", "prostitution", "spam", "contact_exfiltration", "ambush_risk")
@@ -28,10 +28,7 @@ PM_TO_MINOR = Context(channel="pm", sender_age=31, recipient_age=15)
 
 @pytest.fixture(scope="module")
 def engine() -> SafetyEngine:
-    files = [
-        (f"{label}.toml", LEXICONS.joinpath(f"{label}.toml").read_text(encoding="utf-8")) for label in LABELS
-    ]
-    return SafetyEngine(compile_lexicon(files), load_policy())
+    return SafetyEngine(load_labels(LABELS), load_policy())
 
 
 def check(engine: SafetyEngine, text: str, ctx: Context) -> Decision:

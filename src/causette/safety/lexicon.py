@@ -236,6 +236,15 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
     return compile_lexicon(files)
 
 
+def load_labels(labels: Iterable[str]) -> Lexicon:
+    """Only the packaged lexicons of these labels: to evaluate or test some files on their own,
+    whatever the others do."""
+    folder = resources.files("causette.safety").joinpath("lexicons")
+    return compile_lexicon(
+        (f"{label}.toml", folder.joinpath(f"{label}.toml").read_text(encoding="utf-8")) for label in labels
+    )
+
+
 def compile_lexicon(files: Iterable[tuple[str, str]]) -> Lexicon:
     lex = Lexicon()
     automaton = ahocorasick.Automaton()
