@@ -73,6 +73,15 @@ class Rule:
 MAX_PREFILTER_ALTERNATIVES = 512
 
 
+def _selectivity(options: set[str]) -> tuple[int, int]:
+    """How rarely a set of literals is expected in text: the shortest one counts most (a
+    two-letter literal is in most messages, a six-letter one in few), then fewer options."""
+    shortest = min(len(o.strip()) if o.strip() else len(o) for o in options)
+    if all(not o.isascii() for o in options):
+        shortest = max(shortest, 4)  # emoji and other symbols are rare in chat text
+    return (min(shortest, 6), -len(options))
+
+
 def _useful(lit: str) -> bool:
     return len(lit) >= 2 or (len(lit) == 1 and (not lit.isascii() or lit.isdigit()))
 
@@ -86,8 +95,7 @@ def _alternatives(items: Any) -> set[str] | None:
         nonlocal best
         if not options or not all(_useful(o) for o in options) or len(options) > MAX_PREFILTER_ALTERNATIVES:
             return
-        score = min(len(o) for o in options) / len(options)
-        if best is None or score > min(len(o) for o in best) / len(best):
+        if best is None or _selectivity(options) > _selectivity(best):
             best = options
 
     for op, av in items:
