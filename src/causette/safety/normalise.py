@@ -189,6 +189,13 @@ def _symbol_token(match: re.Match[str]) -> str:
     return f" u{ord(ch):x} " if unicodedata.category(ch).startswith("S") else ch
 
 
+@lru_cache(maxsize=1)
+def _number_triggers() -> frozenset[str]:
+    """Words that start a number; a lone "un"/"one" (mostly an article) is not one of them."""
+    units, tens, _joiners = _number_words()
+    return (frozenset(units) | frozenset(tens)) - {"un", "une", "one"}
+
+
 def _strip_accents(text: str) -> str:
     return text if text.isascii() else _NON_ASCII.sub(_fold_char, text)
 
@@ -245,8 +252,7 @@ def _parse_number(words: list[str], i: int) -> tuple[int, int] | None:
 def _numbers_to_digits(words: list[str]) -> list[str]:
     """Turn number words into digits, one number per group: "quatre vingt dix" → "90",
     "dix sept" → "17", "twenty one" → "21", "zero six douze" → "0 6 12"."""
-    units, tens, _joiners = _number_words()
-    if units.keys().isdisjoint(words) and tens.keys().isdisjoint(words):
+    if _number_triggers().isdisjoint(words):
         return words
     out: list[str] = []
     i = 0
