@@ -110,6 +110,52 @@ DISCLOSURE = [
     case("vous avez quel âge ? moi 14", ROOM, "fr_moi_age_after_question"),
     case("je fête mes 15 ans samedi", ROOM, "fr_birthday_party"),
     case("me 15, u?", ROOM, "en_me_age_you"),
+    # Admitting a false age at sign-up.
+    case("g mis 18 ans mais chui pas majeure", ROOM, "fr_false_age_at_signup"),
+    case("i said i was 18 on here lol", ROOM, "en_false_age_at_signup"),
+    case("i lied about my age, i'm really 14", ROOM, "en_lied_really_14"),
+    # Pupil life in the first person: school staff, detention, confiscated phones, class life.
+    case("la CPE m'a mis une retenue pour mercredi", ROOM, "fr_cpe_detention"),
+    case("i got detention again, my life is over", ROOM, "en_detention"),
+    case("mon père m'a confisqué mon portable jusqu'à lundi", ROOM, "fr_phone_confiscated_by_father"),
+    case("my dad grounded me for a week", ROOM, "en_grounded"),
+    case("mes potes de classe sont relous aujourd'hui", ROOM, "fr_classmates"),
+    case("la prof de SVT m'a collé deux heures", ROOM, "fr_teacher_punishment"),
+    case("my teacher gave us so much homework for tomorrow", ROOM, "en_teacher_homework"),
+    # ASL lines, also inside the message or with separators.
+    case("13a, H, Lille, qui veut parler ?", ROOM, "fr_asl_a_for_ans"),
+    case("hey guys 13 f here", ROOM, "en_asl_inline"),
+    case("16, f, toulouse", ROOM, "asl_with_commas"),
+    case("qqn de 14 ans pour parler ?", ROOM, "fr_peer_seek"),
+    case("quelqu'un de 13 ans comme moi ici ?", ROOM, "fr_like_me"),
+    # Present school words with today or tomorrow; next year's school.
+    case("my junior high starts at 8 tomorrow", ROOM, "en_junior_high_tomorrow"),
+    case("next year i'll be in high school, so scared", ROOM, "en_next_year_high_school"),
+    case("vivement le lycée, j'en peux plus du collège", ROOM, "fr_tired_of_middle_school"),
+    # Hiding from the parents, birthdays, parental rules, apps forbidden.
+    case("ma mère croit que je dors lol", ROOM, "fr_mother_thinks_asleep"),
+    case("mes parents savent pas que je suis sur ce site", ROOM, "fr_parents_do_not_know_site"),
+    case("pour mes 15 ans je veux une fête chez moi", ROOM, "fr_coming_birthday"),
+    case("mon anniv c'est samedi, 14 ans enfin", ROOM, "fr_birthday_age"),
+    case("j'ai pas le droit d'avoir snap, ma mère veut pas", ROOM, "fr_app_forbidden"),
+    case("my parents won't let me have tiktok", ROOM, "en_app_forbidden"),
+    case("i have to be home by 9 or my mom freaks out", ROOM, "en_curfew"),
+    # Years before majority, spellings of the status.
+    case("dans 3 ans je serai majeur enfin", ROOM, "fr_years_before_majority"),
+    case("2 more years until i'm 18", ROOM, "en_years_before_18"),
+    case("jsui mineure mdr", ROOM, "fr_sms_status"),
+    case("im underaged lol", ROOM, "en_underaged"),
+    case("je suis née le 3 mai 2011", ROOM, "fr_birth_date"),
+    # A minor telling that an adult approached them.
+    case("un adulte veut me voir après les cours, c'est bizarre ?", ROOM, "fr_minor_victim_after_class"),
+    case("a guy asked what grade i'm in and wants my snap", ROOM, "en_minor_victim_grade_asked"),
+    case(
+        "un mec chelou veut que je le rejoigne au parc, ma mère sait pas",
+        ROOM,
+        "fr_minor_victim_parents_unaware",
+    ),
+    case("next year i start 9th grade, so nervous", ROOM, "en_next_grade"),
+    case("j'ai brevet dans trois semaines, je stresse", ROOM, "fr_exam_weeks_away"),
 ]
 
 NOT_DISCLOSURE = [
@@ -172,6 +218,22 @@ NOT_DISCLOSURE = [
     case("mon collège c'était l'horreur", ROOM, "remembering_school"),
     case("j'ai pas l'âge pour ces conneries", ROOM, "too_old_for_this"),
     case("14 ans, c'est jeune pour avoir un téléphone ?", ROOM, "remark_on_age"),
+    case("i just turned 18, finally legal to vote", ROOM, "en_just_turned_18"),
+    case("la police m'a confisqué mon tel pendant la garde à vue", ROOM, "phone_confiscated_by_police"),
+    case("my boss took my phone away during the meeting", ROOM, "en_phone_taken_by_boss"),
+    case("les filles de ma classe de yoga sont sympas", ROOM, "adult_yoga_class"),
+    case("le prof nous a donné un exposé à rendre pour la fac", ROOM, "university_teacher"),
+    case("mes parents savent pas que je fume, j'ai 30 ans lol", ROOM, "adult_hiding_from_parents"),
+    case("mon anniversaire de mariage : 15 ans ensemble", ROOM, "wedding_anniversary"),
+    case("i'm not allowed to have snapchat at work", ROOM, "en_app_forbidden_at_work"),
+    case("quelqu'un de 30 ans comme moi ?", ROOM, "adult_peer_seek"),
+    case("when i was in 8th grade i loved skating", ROOM, "en_remembering_grade"),
+    case("the school bus hit a car today", ROOM, "en_school_bus_news"),
+    case("pour mes 16 ans j'avais eu un scooter", ROOM, "fr_birthday_long_past"),
+    case("la cantine du collège de ma fille est nulle", ROOM, "parent_school_canteen"),
+    case("je vais au collège demain chercher mon fils", ROOM, "parent_school_tomorrow"),
+    case("ma mère sait pas que j'ai démissionné, j'ai 34 ans", ROOM, "adult_mother_unaware"),
+    case("mon brevet de pilote est enfin validé", ROOM, "pilot_licence"),
 ]
 
 
@@ -240,6 +302,34 @@ GROOMING = [
     case("t'as quel âge ? 12 ? on peut être amis quand même", PM_UNKNOWN, "age_12_dismissed"),
     case("je suis ton ami, tu peux tout me dire", TO_MINOR, "trust_building_with_minor"),
     case("delete our chats after ok? our little secret", TO_MINOR, "en_delete_chats_minor"),
+    # The recipient doubted to be 18, or said to look or write like a child.
+    case("t'as vraiment 18 ans ? tu parles comme une gamine, envoie une photo", PM, "doubt_and_photo"),
+    case("you don't look 18 at all, send me a selfie", PM, "en_doubt_and_selfie"),
+    # Ages in other second-person forms.
+    case("tu es belle pour tes 13 ans", PM, "beauty_for_your_age"),
+    case("si t'as moins de 14 ans c'est encore mieux", PM, "preference_for_younger"),
+    case("u 14? thats my favorite age", PM, "en_favorite_age"),
+    case("ur so mature for 13, i feel like u get me", PM, "en_mature_for_13"),
+    # A pupil in the second person with another sign.
+    case("ur in middle school right? ur parents home?", PM, "en_middle_school_parents_home"),
+    case("tu vas au lycée ? garde ça entre nous", PM, "high_school_and_secret"),
+    case("tes o college ? ajoute moi sur snp", PM, "sms_school_and_app"),
+    # Secrecy from the parents and the school, more forms.
+    case("efface tout après, ta mère comprendrait pas", PM, "mother_would_not_understand"),
+    case("si tes parents demandent, dis que je suis ton cousin", PM, "cover_story_for_parents"),
+    case("dis rien à ta prof sur nous deux", PM, "secret_from_teacher"),
+    case("ur parents would freak if they knew about us", PM, "en_parents_would_freak"),
+    case("tes parents regardent ton tel ? passe sur telegram", PM, "parents_watch_phone_move_app"),
+    # Minors called to private messages in a room, with secrecy or trust.
+    case("les ados de 13-14 ans, venez en mp, personne a besoin de savoir", ROOM, "room_minors_called"),
+    # School hours and pick-ups, trust, youth presupposed, money for a selfie.
+    case("tu sors à quelle heure des cours ? je peux te ramener", PM, "school_hours_pickup"),
+    case("je suis comme un grand frère, tu peux me faire confiance", PM, "big_brother_trust"),
+    case("t'es trop jeune pour comprendre mais ce qu'on a c'est spécial", PM, "too_young_special_bond"),
+    case("je te donne 30 euros si tu m'envoies un selfie", PM, "money_for_selfie"),
+    # A declared minor: personal contact from an adult.
+    case("gros bisous mon coeur", TO_MINOR, "affection_to_minor"),
+    case("t'es libre mercredi aprem ?", TO_MINOR, "date_to_minor"),
 ]
 
 NOT_GROOMING = [
@@ -302,6 +392,14 @@ NOT_GROOMING = [
     case("t'es mineur ? dégage d'ici", TO_MINOR, "adult_sends_minor_away"),
     case("tu devrais en parler à tes parents", TO_MINOR, "adult_advises_minor"),
     case("c'est pas grave", TO_MINOR, "reassuring_minor"),
+    case("si t'as moins de 16 ans t'as rien à faire ici", PM_UNKNOWN, "adult_excludes_minor"),
+    case("t'as vraiment 30 ans ? tu fais plus jeune", PM, "adult_age_doubt"),
+    case("je te donne 30 euros pour le vélo, envoie une photo", PM, "selling_a_bike"),
+    case("je suis comme un grand frère pour mes collègues", PM, "big_brother_colleagues"),
+    case("gros bisous mon coeur", PM, "affection_between_adults_2"),
+    case("tu habites dans quel quartier ? moi à Lyon 3", PM, "neighbourhood_between_adults"),
+    case("tes parents vont bien ? les miens sont en vacances", PM, "asking_after_parents_2"),
+    case("efface la conv si tu veux, moi je m'en fiche", PM, "delete_between_adults"),
 ]
 
 
@@ -362,6 +460,32 @@ MINOR_SEXUAL = [
     case("any teen girls under 15 here?", ROOM, "en_teen_girls_under_15"),
     case("je suis attiré par les collégiennes", ROOM, "attraction_to_pupils"),
     case("je kiffe les filles de 13 ans", ROOM, "attraction_to_13_year_olds"),
+    # Pupils named by their school year; seeking and paying for pictures.
+    case("qui a des vidéos de filles en 5e ? je paie", ROOM, "videos_of_pupils_by_year"),
+    case("je cherche des vidéos de gamines de 11 ans", ROOM, "seeking_videos_by_age"),
+    case("je veux une lycéenne de seconde pour un plan", ROOM, "wanting_pupil_by_year"),
+    case("des collégiennes de 3e dispo ce soir, prix en mp", ROOM, "pupils_offered_for_money"),
+    case("sending 50 bucks for a pic of your daughter, she's 11 right?", PM, "en_paying_for_child_picture"),
+    # Codes: "cp" traded, "-14", "jeunes", under-age codes.
+    case("cp frais à échanger", ROOM, "cp_fresh_trade"),
+    case('pack "petites" à vendre, que du -14', ROOM, "code_petites_minus_14"),
+    case("who has links to under-15 stuff?", ROOM, "en_under_15_links"),
+    case("my collection of 12-14 is huge, wanna trade?", ROOM, "en_age_range_collection"),
+    # Innuendo, procuring, age indifference, easy money.
+    case("viens t'amuser en privé, petite de 13 ans", ROOM, "innuendo_to_13_year_old"),
+    case("i wanna hook up with a 15 year old, who can arrange it?", ROOM, "en_hook_up_15"),
+    case("qui peut me présenter une collégienne ?", ROOM, "procuring_a_pupil"),
+    case("l'âge importe peu, même 12 ans ça me va", ROOM, "age_indifference_12"),
+    case("les collégiennes qui veulent de l'argent facile, écrivez-moi", ROOM, "easy_money_to_pupils"),
+    case("papas qui partagent leurs filles, contactez-moi", ROOM, "parents_sharing_code"),
+    # A minor presented in the conversation, with sexual requests.
+    case("t'as 15 ans ? montre moi ton corps", PM, "age_15_body_request"),
+    case("t'es en 4e ? envoie une photo sexy", PM, "school_year_sexy_photo"),
+    case("n'importe quelle gamine de 12 ans qui veut gagner 50 balles ?", ROOM, "money_offered_to_child"),
+    case("any 14 yo wanna make some money? dm", ROOM, "en_money_offered_to_14yo"),
+    case("je recherche contenu spécial, jeunes uniquement", ROOM, "seeking_young_material"),
+    case("envoie moi des photos de ta fille de 10 ans", PM, "photos_of_recipients_child"),
+    case("i like them young, like 12-13", ROOM, "en_taste_for_young_ages"),
 ]
 
 NOT_MINOR_SEXUAL = [
@@ -412,6 +536,17 @@ NOT_MINOR_SEXUAL = [
     case("la maîtresse du CP de mon fils est géniale", ROOM, "first_grade_teacher"),
     case("vends pack CP complet, cahiers et trousse", ROOM, "school_supplies_pack"),
     case("my brother has CP, he uses a wheelchair", ROOM, "en_cerebral_palsy"),
+    case("qui veut les photos du match des u15 de samedi ?", ROOM, "u15_match_photos"),
+    case("les parents qui partagent la garde de leurs enfants, des conseils ?", ROOM, "shared_custody"),
+    case("je vends des vêtements 12-14 ans, photos sur demande", ROOM, "children_clothes_range"),
+    case("l'âge importe peu pour le club de foot, venez jouer", ROOM, "football_club_any_age"),
+    case("qui veut gagner de l'argent facile ? job étudiant pour lycéens", ROOM, "student_job"),
+    case("bonne rentrée aux collégiennes et collégiens !", ROOM, "back_to_school_wishes"),
+    case("les collégiennes sont trop bonnes en maths cette année", ROOM, "good_at_maths"),
+    case("groupe whatsapp de la classe pour partager les photos de la sortie", ROOM, "class_trip_photos"),
+    case("envoie moi des photos de ta fille de 10 ans à son anniversaire", PM, "birthday_photos_family"),
+    case("i like them young, like 25", PM, "en_adult_taste"),
+    case("qui veut gagner 50 balles ? je cherche un baby-sitter de 16 ans", ROOM, "paid_babysitting"),
 ]
 
 
@@ -475,6 +610,35 @@ SEXUAL_VIOLENCE = [
     case("je l'ai bloquée contre le mur et je l'ai embrassée de force", ROOM, "forced_kiss"),
     case("un peu de GHB et elle sera plus détendue", ROOM, "ghb_to_relax_her"),
     case("faut la saouler pour la mettre dans son lit", ROOM, "get_her_drunk_for_bed"),
+    # Rape myths, approval of acting on someone unaware, groups, minimising.
+    case("insiste, au début elles disent toutes non", ROOM, "rape_myth_insist"),
+    case("à son insu c'est plus facile", ROOM, "unaware_easier"),
+    case("à plusieurs sur elle, elle pourra pas se défendre", ROOM, "group_against_one"),
+    case("violer une nana bourrée c'est pas si grave", ROOM, "minimising_rape"),
+    case("si elle veut pas, tu la forces", ROOM, "force_if_refused"),
+    # Sextortion.
+    case("envoie une autre vidéo sinon j'envoie tes photos à tes parents", PM, "sextortion_parents"),
+    case("i have your pics, send more or your parents see them", PM, "en_sextortion"),
+    case("tu vas coucher avec moi ou je balance tout", PM, "sexual_coercion_leak"),
+    # Force, drugs, drink, someone unconscious.
+    case("je vais te prendre de force ce soir", PM, "taken_by_force_threat"),
+    case("droguer une meuf pour qu'elle dise oui c'est trop facile", ROOM, "drugging_a_woman"),
+    case("fais-la boire et après monte-la à l'étage", ROOM, "drink_then_upstairs"),
+    case("she was out cold so i took my shot", ROOM, "en_out_cold_took_shot"),
+    case("get her wasted and she won't say no", ROOM, "en_wasted_cant_refuse"),
+    case("two drops of ghb and she's all yours", ROOM, "en_ghb_possession"),
+    case("i'm gonna force myself on you", PM, "en_force_threat"),
+    case("elle se débattait mais je l'ai tenue", ROOM, "restrained_struggling"),
+    case("j'ai enlevé la capote sans lui dire", ROOM, "stealthing"),
+    case("slipped a xan in her drink at the party", ROOM, "en_xan_in_drink"),
+    case("je prends des photos sous les jupes dans le métro", ROOM, "upskirt_photos"),
+    case("je me frotte aux meufs dans le métro, elles disent rien", ROOM, "groping_in_metro"),
+    case("la meuf de la soirée, on s'est mis à trois dessus", ROOM, "gang_on_a_woman"),
+    case("elle sortait en mini jupe, elle l'a bien cherché", ROOM, "victim_blaming_outfit"),
+    case("if she's unconscious it's not rape", ROOM, "en_rape_excuse_unconscious"),
+    case("elle a résisté un peu mais c'était pour la forme", ROOM, "token_resistance_myth"),
+    case("si tu me bloques je publie tes nudes", PM, "sextortion_if_blocked"),
+    case("dose-la bien et elle dira plus non", ROOM, "dose_her_no_refusal"),
 ]
 
 NOT_SEXUAL_VIOLENCE = [
@@ -536,6 +700,20 @@ NOT_SEXUAL_VIOLENCE = [
     case("elle a dit stop mais on a continué la soirée", ROOM, "party_went_on"),
     case("on a profité de la soirée, elle était bourrée et a dansé toute la nuit", ROOM, "drunk_dancing"),
     case("take advantage of the sale this weekend", ROOM, "en_sale"),
+    case("le mythe 'elles disent toutes non au début' fait des dégâts", ROOM, "myth_refuted"),
+    case("organiser sa fête à son insu c'est encore mieux", ROOM, "surprise_party"),
+    case("envoie les photos de vacances sinon je les mets sur le groupe", PM, "holiday_photos_group"),
+    case("on s'est mis à 3 dessus pour finir le dossier", ROOM, "three_on_a_file"),
+    case("elle dormait quand j'ai commencé le ménage", ROOM, "cleaning_while_asleep"),
+    case("we all took turns driving on the road trip", ROOM, "en_took_turns_driving"),
+    case("mets une aspirine dans son verre d'eau, elle a mal à la tête", ROOM, "aspirin_in_water"),
+    case("tu la forces pas, elle viendra si elle veut", ROOM, "not_forcing_her"),
+    case("elle a pleuré au mariage, je l'ai prise dans mes bras", ROOM, "comforting_at_wedding"),
+    case("un mec m'a mis la main aux fesses dans le métro, je porte plainte", ROOM, "groping_victim_report"),
+    case("une mini jupe n'est pas une invitation, arrêtez", ROOM, "outfit_not_invitation"),
+    case("on a pris des photos sous la pluie dans le métro", ROOM, "photos_in_rain"),
+    case("mon ex menace de publier mes photos, je fais quoi ?", ROOM, "sextortion_victim_asks"),
+    case("elle dormait quand on est rentrés, je l'ai pas réveillée", ROOM, "let_her_sleep"),
 ]
 
 
