@@ -12,13 +12,12 @@ lexicons, and their own tests cover those.
 from __future__ import annotations
 
 import timeit
-from importlib import resources
 from typing import Any
 
 import pytest
 
 from causette.safety.engine import Context, Recent, SafetyEngine
-from causette.safety.lexicon import compile_lexicon
+from causette.safety.lexicon import load_labels
 from causette.safety.policy import Action, load_policy
 
 FILES = ("minor_sexual.toml", "grooming.toml", "minor_self_disclosure.toml", "sexual_violence.toml")
@@ -44,9 +43,7 @@ def after(ctx: Context, *groups: str, mine: bool = True) -> Context:
 
 @pytest.fixture(scope="module")
 def engine() -> SafetyEngine:
-    lexicons = resources.files("causette.safety").joinpath("lexicons")
-    files = [(name, lexicons.joinpath(name).read_text(encoding="utf-8")) for name in FILES]
-    return SafetyEngine(compile_lexicon(files), load_policy())
+    return SafetyEngine(load_labels(name.removesuffix(".toml") for name in FILES), load_policy())
 
 
 def case(text: str, ctx: Context, name: str) -> Any:
