@@ -14,6 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Settings that make no sense at zero or below.
+POSITIVE_FIELDS = (
+    "max_message_chars",
+    "max_frame_bytes",
+    "history_size",
+    "max_open_requests",
+    "private_room_cap",
+    "session_ttl_seconds",
+    "send_queue_bytes",
+    "group_commit_max_batch",
+    "presence_interval_ms",
+    "frame_burst",
+    "safety_context_messages",
+)
+
 
 class SettingsError(Exception):
     """A configuration value is missing, malformed or out of range."""
@@ -133,18 +148,7 @@ class Settings:
             raise SettingsError("port and ws_port must be TCP ports")
         if self.min_age < 13:
             raise SettingsError("min_age below 13 is not allowed")
-        for name in (
-            "max_message_chars",
-            "max_frame_bytes",
-            "history_size",
-            "max_open_requests",
-            "private_room_cap",
-            "session_ttl_seconds",
-            "send_queue_bytes",
-            "group_commit_max_batch",
-            "presence_interval_ms",
-            "frame_burst",
-        ):
+        for name in POSITIVE_FIELDS:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
         if self.sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):

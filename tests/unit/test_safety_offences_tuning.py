@@ -7,29 +7,13 @@ packaged policy only, so that these cases pin those files whatever the other lex
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pytest
 
-from causette.safety.engine import Context, SafetyEngine
-from causette.safety.lexicon import load_labels
-from causette.safety.policy import Action, load_policy
+from causette.safety.engine import SafetyEngine
+from causette.safety.policy import Action
+from tests.unit.test_safety_offences import ADULTS_PM, ROOM, engine, labels_of
 
-LABELS = ("prostitution", "drugs", "threat", "hate", "harassment")
-LEXICONS = resources.files("causette.safety").joinpath("lexicons")
-
-
-@pytest.fixture(scope="module")
-def engine() -> SafetyEngine:
-    return SafetyEngine(load_labels(LABELS), load_policy())
-
-
-ADULTS_PM = Context(channel="pm", sender_age=34, recipient_age=29)
-ROOM = Context(channel="room", sender_age=41)
-
-
-def labels_of(engine: SafetyEngine, text: str, ctx: Context = ADULTS_PM) -> tuple[str, ...]:
-    return engine.check(text, ctx).labels
+__all__ = ["engine"]  # the shared module-scoped fixture
 
 
 # --- threat -----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from causette.settings import Settings, SettingsError, load_settings
+from causette.settings import POSITIVE_FIELDS, Settings, SettingsError, load_settings
 
 EXAMPLE = Path(__file__).parents[2] / "causette.example.toml"
 DEFAULTS = Settings()
@@ -291,21 +291,7 @@ def test_port_outside_tcp_range_is_refused(port: int, ws_port: int) -> None:
         Settings(port=port, ws_port=ws_port).check()
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "max_message_chars",
-        "max_frame_bytes",
-        "history_size",
-        "max_open_requests",
-        "private_room_cap",
-        "session_ttl_seconds",
-        "send_queue_bytes",
-        "group_commit_max_batch",
-        "presence_interval_ms",
-        "frame_burst",
-    ],
-)
+@pytest.mark.parametrize("name", POSITIVE_FIELDS)
 @pytest.mark.parametrize("value", [0, -5])
 def test_bound_that_is_not_positive_is_refused(name: str, value: int) -> None:
     with pytest.raises(SettingsError, match=name):
