@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from causette.store import Store
 from tests.support.client import ChatClient, unique_cid
 from tests.support.harness import Entrant, Harness
 
@@ -136,3 +137,23 @@ async def test_a_private_room_named_after_drug_sales_is_refused(chat: Harness) -
     )
     assert resp.status_code == 400
     assert resp.json()["error"]["code"] == "name_refused"
+
+
+async def test_a_held_message_is_kept_for_the_moderators_with_its_labels_and_reasons(chat: Harness) -> None:
+    (a, a_ws), (_b, _b_ws), room = await _room_pair(chat)
+    text = "plan c0ke dispo ce soir, livraison rapide"
+    error = await _refused(a_ws, room, text, "held_for_review")
+    server = chat.server
+    url = server.database_url or f"sqlite:///{server.data_dir / 'causette.db'}"
+    store = Store.open(url)
+    try:
+        events = [e for e in await store.safety.recent(500) if e.user_id == a.id]
+    finally:
+        await store.engine.dispose()
+    assert len(events) == 1, events
+    event = events[0]
+    assert (event.text, event.action, event.status, event.conv_id) == (text, "hold", "open", room)
+    assert event.cid == error["cid"]
+    assert "drugs" in event.labels
+    assert event.reasons and event.evidence
+    assert event.open_case
