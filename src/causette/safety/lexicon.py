@@ -76,7 +76,12 @@ MAX_PREFILTER_ALTERNATIVES = 512
 def _selectivity(options: set[str]) -> tuple[int, int]:
     """How rarely a set of literals is expected in text: the shortest one counts most (a
     two-letter literal is in most messages, a six-letter one in few), then fewer options."""
-    shortest = min(len(o.strip()) if o.strip() else len(o) for o in options)
+    # A space around a literal makes it a whole word: rarer than the same letters inside words.
+    # Digits are rarer than letters in chat: each counts double.
+    shortest = min(
+        len(o.strip()) + sum(c.isdigit() for c in o) + (len(o) > len(o.strip())) if o.strip() else len(o)
+        for o in options
+    )
     if all(not o.isascii() for o in options):
         shortest = max(shortest, 4)  # emoji and other symbols are rare in chat text
     return (min(shortest, 6), -len(options))
@@ -86,10 +91,50 @@ def _useful(lit: str) -> bool:
     return len(lit) >= 2 or (len(lit) == 1 and (not lit.isascii() or lit.isdigit()))
 
 
+def _exact(items: Any) -> set[str] | None:
+    """The finite set of strings this sequence matches, if it is made of literals, small
+    character classes and groups of such alternatives only; else None."""
+    out = {""}
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            options = {chr(av)}
+        elif op is sre_constants.SUBPATTERN:
+            options = _exact(av[-1])  # type: ignore[assignment]
+        elif op is sre_constants.BRANCH:
+            options = set()
+            for branch in av[1]:
+                sub = _exact(branch)
+                if sub is None:
+                    return None
+                options |= sub
+        elif op is sre_constants.IN:
+            chars: set[str] = set()
+            for o, v in av:
+                if o is sre_constants.LITERAL:
+                    chars.add(chr(v))
+                elif o is sre_constants.RANGE and v[1] - v[0] < 10:
+                    chars.update(chr(c) for c in range(v[0], v[1] + 1))
+                else:
+                    return None
+            if len(chars) > 10:
+                return None
+            options = chars
+        else:
+            return None
+        if options is None:
+            return None
+        out = {a + b for a in out for b in options}
+        if len(out) > MAX_PREFILTER_ALTERNATIVES:
+            return None
+    return out
+
+
 def _alternatives(items: Any) -> set[str] | None:
     """The literals one of which every match of this sequence contains, or None."""
     best: set[str] | None = None
-    run = ""
+    # Exact strings the match holds contiguously up to here: a literal run, possibly through
+    # groups of literal alternatives (" (?:ta|ton) " gives " ta ", " ton ").
+    exact: set[str] | None = None
 
     def consider(options: set[str] | None) -> None:
         nonlocal best
@@ -98,12 +143,18 @@ def _alternatives(items: Any) -> set[str] | None:
         if best is None or _selectivity(options) > _selectivity(best):
             best = options
 
-    for op, av in items:
-        if op is sre_constants.LITERAL:
-            run += chr(av)
+    for item in items:
+        op, av = item
+        step = _exact([item])
+        if step is not None:
+            exact = {a + b for a in (exact or {""}) for b in step}
+            if len(exact) > MAX_PREFILTER_ALTERNATIVES:
+                exact = step if len(step) <= MAX_PREFILTER_ALTERNATIVES else None
+            if op is not sre_constants.LITERAL:
+                consider(step)
             continue
-        consider({run} if run else None)
-        run = ""
+        consider(exact)
+        exact = None
         if op is sre_constants.SUBPATTERN:
             consider(_alternatives(av[-1]))
         elif op is sre_constants.BRANCH:
@@ -125,7 +176,7 @@ def _alternatives(items: Any) -> set[str] | None:
                     chars = set()
                     break
             consider(chars or None)
-    consider({run} if run else None)
+    consider(exact)
     return best
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -32,6 +33,11 @@ async def serve(settings: Settings) -> None:
     await service.start()
     gateway = Gateway(service, settings)
     await gateway.start()
+    # Everything loaded so far (lexicons, automata, compiled patterns, the app) lives as long as
+    # the process: moved out of the collector's sight, it no longer lengthens every full
+    # collection, which shows as latency spikes on the message path.
+    gc.collect()
+    gc.freeze()
     config = uvicorn.Config(
         create_app(service, settings),
         host=settings.host,
