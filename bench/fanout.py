@@ -105,8 +105,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         cmd += ["--database-url", args.database_url]
     if args.server_cpu is not None:
         cmd = ["taskset", "-c", str(args.server_cpu), *cmd]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(timeout=10) as http:
@@ -118,8 +119,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                     await asyncio.sleep(0.1)
             tokens = []
             for i in range(args.members):
-                r = await http.post(f"{base}/api/v1/sessions", json={
-                    "pseudonym": f"bench{i}x{port}", "age": 30, "gender": "x", "postal_code": "75001"})
+                r = await http.post(
+                    f"{base}/api/v1/sessions",
+                    json={"pseudonym": f"bench{i}x{port}", "age": 30, "gender": "x", "postal_code": "75001"},
+                )
                 tokens.append(r.json()["token"])
         stats = Stats()
         members: list[Member] = []
@@ -139,7 +142,12 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             assert member.transport is not None
             start = time.perf_counter()
             for n in range(args.messages):
-                frame = {"t": "say", "conv": "general", "cid": f"{index}-{n}", "text": f"b {time.time():.6f} {n}"}
+                frame = {
+                    "t": "say",
+                    "conv": "general",
+                    "cid": f"{index}-{n}",
+                    "text": f"b {time.time():.6f} {n}",
+                }
                 member.transport.send(WSMsgType.TEXT, orjson.dumps(frame))
                 delay = start + (n + 1) * interval - time.perf_counter()
                 if delay > 0:
@@ -158,14 +166,23 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             return round(lat[min(len(lat) - 1, int(p * len(lat)))] * 1000, 2) if lat else float("nan")
 
         result = {
-            "scenario": "room-fanout", "members": args.members, "senders": len(senders),
-            "offered_msgs_per_s": len(senders) * args.rate, "messages": len(senders) * args.messages,
-            "expected_deliveries": expected, "delivered": stats.delivered,
+            "scenario": "room-fanout",
+            "members": args.members,
+            "senders": len(senders),
+            "offered_msgs_per_s": len(senders) * args.rate,
+            "messages": len(senders) * args.messages,
+            "expected_deliveries": expected,
+            "delivered": stats.delivered,
             "delivered_ratio": round(stats.delivered / expected, 5) if expected else 0,
             "deliveries_per_s": round(stats.delivered / elapsed, 1),
-            "server_cpu_s": round(cpu, 3), "server_cpu_us_per_delivery": round(cpu * 1e6 / max(1, stats.delivered), 2),
-            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "p999_ms": pct(0.999), "errors": stats.errors,
-            "server_rss_mb": round(rss_mb(proc.pid), 1), "database": "postgresql" if args.database_url else "sqlite",
+            "server_cpu_s": round(cpu, 3),
+            "server_cpu_us_per_delivery": round(cpu * 1e6 / max(1, stats.delivered), 2),
+            "p50_ms": pct(0.5),
+            "p99_ms": pct(0.99),
+            "p999_ms": pct(0.999),
+            "errors": stats.errors,
+            "server_rss_mb": round(rss_mb(proc.pid), 1),
+            "database": "postgresql" if args.database_url else "sqlite",
         }
         for m in members:
             if m.transport is not None:
