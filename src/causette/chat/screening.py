@@ -26,6 +26,8 @@ from causette.store.database import now_ms
 from causette.store.safety_events import SafetyEvent
 
 _DIGITS = re.compile(r"[0-9]+")
+# Senders whose recent activity is remembered; the least recently active are forgotten.
+MAX_TRACKED_SENDERS = 200_000
 # Conversations whose recent messages are remembered; the least recently used are forgotten.
 MAX_TRACKED_CONVERSATIONS = 50_000
 
@@ -66,16 +68,19 @@ class Screening:
         self.store = store
         self.settings = settings
         self._recent: OrderedDict[str, deque[tuple[str, frozenset[str]]]] = OrderedDict()
-        self._activity: dict[str, SenderActivity] = {}
+        # Kept across reconnects (a spammer must not reset their first-contact count by
+        # reconnecting), the least recently active forgotten first.
+        self._activity: OrderedDict[str, SenderActivity] = OrderedDict()
 
     def activity(self, user_id: str) -> SenderActivity:
         act = self._activity.get(user_id)
         if act is None:
             act = self._activity[user_id] = SenderActivity()
+            if len(self._activity) > MAX_TRACKED_SENDERS:
+                self._activity.popitem(last=False)
+        else:
+            self._activity.move_to_end(user_id)
         return act
-
-    def forget(self, user_id: str) -> None:
-        self._activity.pop(user_id, None)
 
     # --- checking --------------------------------------------------------------------------------
     def check(
