@@ -144,10 +144,6 @@ def test_user_public_matches_the_wire_user_model() -> None:
     assert f.UserOut(**out).model_dump() == out
 
 
-def test_author_is_id_pseudonym_and_gender_only() -> None:
-    assert alice().author() == {"id": "uabc", "pseudonym": "Alice", "gender": "f"}
-
-
 def test_user_is_immutable() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         alice().age = 17  # type: ignore[misc]
@@ -171,7 +167,7 @@ def test_message_wire_is_the_msg_frame_of_the_contract() -> None:
 def test_message_wire_author_is_the_users_author() -> None:
     user = alice()
     message = Message("general", 1, user.id, user.pseudonym, user.gender, "x", 0)
-    assert message.wire()["from"] == user.author()
+    assert message.wire()["from"] == {"id": user.id, "pseudonym": user.pseudonym, "gender": user.gender}
 
 
 def test_message_wire_keeps_hostile_text_intact() -> None:

@@ -540,3 +540,12 @@ def test_server_frame_type_is_fixed() -> None:
 def test_user_out_has_the_public_user_fields() -> None:
     user = f.UserOut(id="u", pseudonym="p", age=30, gender="x", departement="75", region="ile-de-france")
     assert set(orjson.loads(f.encode(user))) == {"id", "pseudonym", "age", "gender", "departement", "region"}
+
+
+def test_the_domain_wire_shapes_are_those_of_the_protocol_models() -> None:
+    from causette.domain.models import Message, User
+
+    message = Message("general", 3, "u1", "Alice", "f", "salut", 1700)
+    assert f.MsgOut.model_validate({**message.wire(), "from_": message.wire()["from"]}).seq == 3
+    user = User("u1", "Alice", "alice", 30, "f", "75", "ile-de-france")
+    assert f.UserOut.model_validate(user.public()).departement == "75"

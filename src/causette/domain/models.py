@@ -43,9 +43,6 @@ class User:
             "region": self.region,
         }
 
-    def author(self) -> dict[str, str]:
-        return {"id": self.id, "pseudonym": self.pseudonym, "gender": self.gender}
-
 
 @dataclass(frozen=True, slots=True)
 class Room:

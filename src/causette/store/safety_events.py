@@ -75,19 +75,6 @@ class SafetyEventRepository:
             )
         return event
 
-    async def by_cid(self, user_id: str, conv_id: str | None, cid: str) -> SafetyEvent | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(safety_events).where(
-                        safety_events.c.user_id == user_id,
-                        safety_events.c.conv_id == conv_id,
-                        safety_events.c.cid == cid,
-                    )
-                )
-            ).first()
-        return None if row is None else _event(row)
-
     async def recent(self, limit: int = 100, status: str | None = None) -> list[SafetyEvent]:
         q = select(safety_events)
         if status is not None:
