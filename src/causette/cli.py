@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
@@ -44,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply database migrations")
     _add_common(migrate)
 
+    audit = sub.add_parser("audit", help="the tamper-evident audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser(
+        "verify", help="check the hash chain: exit 0 if intact, 1 naming the first bad entry"
+    )
+    _add_common(verify)
+
     safety = sub.add_parser("safety", help="the safety engine offline: classify, eval, train")
     safety_sub = safety.add_subparsers(dest="safety_command", required=True)
     classify = safety_sub.add_parser(
@@ -74,6 +82,22 @@ def _read_jsonl(stream: Iterable[str], name: str) -> Iterator[dict[str, Any]]:
         if not isinstance(item, dict):
             raise SettingsError(f"{name}:{n}: each line must be a JSON object")
         yield item
+
+
+async def _audit_verify(settings: Settings) -> int:
+    from causette.moderation.audit import AuditLog
+    from causette.store import Store
+
+    store = Store.open(settings.effective_database_url, settings.sqlite_synchronous)
+    try:
+        verdict = await AuditLog(store.audit).verify()
+    finally:
+        await store.engine.dispose()
+    if verdict.ok:
+        print(f"audit chain intact: {verdict.entries} entries")
+        return 0
+    print(f"audit chain BROKEN at entry {verdict.first_bad}: {verdict.reason}")
+    return 1
 
 
 def _safety(args: argparse.Namespace) -> int:
@@ -148,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, SettingsError, LexiconError, PolicyError, ClassifierError) as exc:
             print(f"causette: {exc}", file=sys.stderr)
             return 2
+    if args.command == "audit":
+        return asyncio.run(_audit_verify(settings))
     if args.command == "migrate":
         migrate(settings.effective_database_url)
         print("database is up to date")

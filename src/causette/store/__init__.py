@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from causette.store.audit import AuditRepository
 from causette.store.database import StoreError, create_engine_for, migrate
 from causette.store.messages import MessageLog
 from causette.store.private import PrivateRepository
@@ -26,6 +27,7 @@ class Store:
     private: PrivateRepository
     reports: ReportRepository
     safety: SafetyEventRepository
+    audit: AuditRepository
 
     @classmethod
     def open(cls, url: str, sqlite_synchronous: str = "FULL", max_batch: int = 512) -> Store:
@@ -38,6 +40,7 @@ class Store:
             PrivateRepository(engine),
             ReportRepository(engine),
             SafetyEventRepository(engine),
+            AuditRepository(engine),
         )
 
     def start(self) -> None:

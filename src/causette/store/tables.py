@@ -183,3 +183,26 @@ safety_events = Table(
     Index("ix_safety_events_user", "user_id", "at"),
     UniqueConstraint("user_id", "conv_id", "cid", name="uq_safety_events_cid"),
 )
+
+# The audit log (moderation/audit.py): hash-chained entries, and the head of the chain, updated in
+# the same transaction as each append so that deleting the last entries is detected too.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("details", Text, nullable=False),  # JSON object
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
