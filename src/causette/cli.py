@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply database migrations")
     _add_common(migrate)
 
+    moderator = sub.add_parser("moderator", help="moderator accounts")
+    moderator_sub = moderator.add_subparsers(dest="moderator_command", required=True)
+    add = moderator_sub.add_parser("add", help="create a moderator account (prints its TOTP URI once)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=("moderator", "admin", "legal"), default="moderator")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    _add_common(add)
+
     audit = sub.add_parser("audit", help="the tamper-evident audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser(
@@ -82,6 +90,35 @@ def _read_jsonl(stream: Iterable[str], name: str) -> Iterator[dict[str, Any]]:
         if not isinstance(item, dict):
             raise SettingsError(f"{name}:{n}: each line must be a JSON object")
         yield item
+
+
+async def _moderator_add(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from causette.moderation.accounts import AccountError, Accounts
+    from causette.moderation.audit import AuditLog
+    from causette.store import Store
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("causette: the passwords differ", file=sys.stderr)
+            return 2
+    store = Store.open(settings.effective_database_url, settings.sqlite_synchronous)
+    try:
+        accounts = Accounts(store.moderators, AuditLog(store.audit))
+        moderator, uri = await accounts.add(args.name, args.role, password)
+    except AccountError as exc:
+        print(f"causette: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        await store.engine.dispose()
+    print(f"moderator {moderator.name} ({moderator.role}) created.")
+    print("Add this to an authenticator app now; it is not shown again:")
+    print(uri)
+    return 0
 
 
 async def _audit_verify(settings: Settings) -> int:
@@ -172,6 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, SettingsError, LexiconError, PolicyError, ClassifierError) as exc:
             print(f"causette: {exc}", file=sys.stderr)
             return 2
+    if args.command == "moderator":
+        migrate(settings.effective_database_url)
+        return asyncio.run(_moderator_add(settings, args))
     if args.command == "audit":
         return asyncio.run(_audit_verify(settings))
     if args.command == "migrate":

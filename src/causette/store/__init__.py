@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from causette.store.audit import AuditRepository
 from causette.store.database import StoreError, create_engine_for, migrate
 from causette.store.messages import MessageLog
+from causette.store.moderators import ModeratorRepository
 from causette.store.private import PrivateRepository
 from causette.store.reports import ReportRepository
 from causette.store.rooms import RoomRepository
@@ -28,6 +29,7 @@ class Store:
     reports: ReportRepository
     safety: SafetyEventRepository
     audit: AuditRepository
+    moderators: ModeratorRepository
 
     @classmethod
     def open(cls, url: str, sqlite_synchronous: str = "FULL", max_batch: int = 512) -> Store:
@@ -41,6 +43,7 @@ class Store:
             ReportRepository(engine),
             SafetyEventRepository(engine),
             AuditRepository(engine),
+            ModeratorRepository(engine),
         )
 
     def start(self) -> None:

@@ -206,3 +206,18 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# Moderator accounts (moderation/accounts.py): argon2 password hash, TOTP second factor, lockout.
+moderators = Table(
+    "moderators",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),  # moderator | admin | legal
+    Column("password_hash", String(200), nullable=False),
+    Column("totp_secret", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", BigInteger, nullable=False, server_default="0"),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+)

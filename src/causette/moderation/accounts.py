@@ -1,0 +1,103 @@
+"""Moderator accounts: argon2 password hashes, a TOTP second factor, lockout after failures.
+
+Every account creation and every login attempt is written to the audit chain.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from causette.chat.tokens import new_id
+from causette.moderation.audit import AuditLog
+from causette.store.database import now_ms
+from causette.store.moderators import ModeratorRepository, ModeratorRow, NameTaken
+
+ROLES = ("moderator", "admin", "legal")
+# A moderator password guards other people's safety data: long, not clever.
+MIN_PASSWORD_LENGTH = 12
+# After this many failed logins the account is locked for LOCKOUT_SECONDS, so that a password or a
+# TOTP code cannot be guessed online (a 6-digit code has a million values).
+MAX_FAILED_LOGINS = 5
+LOCKOUT_SECONDS = 15 * 60
+ISSUER = "Causette"
+
+_hasher = PasswordHasher()
+
+
+class AccountError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Moderator:
+    id: str
+    name: str
+    role: str
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("password_weak", f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+class Accounts:
+    def __init__(self, repo: ModeratorRepository, audit: AuditLog) -> None:
+        self._repo = repo
+        self._audit = audit
+
+    async def add(self, name: str, role: str, password: str, actor: str = "cli") -> tuple[Moderator, str]:
+        """Create an account; returns it with the otpauth:// URI of its TOTP secret (shown once)."""
+        name = name.strip()
+        if not 2 <= len(name) <= 64 or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise AccountError("name_invalid", "a name is 2-64 letters, digits, '-', '_' or '.'")
+        if role not in ROLES:
+            raise AccountError("role_invalid", f"role must be one of {', '.join(ROLES)}")
+        check_password(password)
+        secret = pyotp.random_base32()
+        row = ModeratorRow(new_id("m"), name, role, _hasher.hash(password), secret, 0, 0, False)
+        try:
+            await self._repo.create(row, now_ms())
+        except NameTaken:
+            raise AccountError("name_taken", f"a moderator named {name!r} exists already") from None
+        await self._audit.record(actor, "moderator.add", f"moderator:{row.id}", {"name": name, "role": role})
+        uri = pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=ISSUER)
+        return Moderator(row.id, name, role), uri
+
+    async def login(self, name: str, password: str, code: str, now: float | None = None) -> Moderator:
+        """Check password and TOTP code; count failures and lock the account after too many."""
+        at = time.time() if now is None else now
+        row = await self._repo.by_name(name)
+        if row is None or row.disabled:
+            await self._audit.record(f"anonymous:{name[:40]}", "login.failed", "moderator:unknown", {})
+            raise AccountError("login_failed", "wrong name, password or code")
+        if row.locked_until > at * 1000:
+            await self._audit.record(f"moderator:{row.id}", "login.locked", f"moderator:{row.id}", {})
+            raise AccountError("locked", "too many failed logins: try again later")
+        try:
+            password_ok: bool = _hasher.verify(row.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            password_ok = False
+        code_ok = pyotp.TOTP(row.totp_secret).verify(code, for_time=int(at), valid_window=1)
+        if not (password_ok and code_ok):
+            failures = row.failed_logins + 1
+            locked = int((at + LOCKOUT_SECONDS) * 1000) if failures >= MAX_FAILED_LOGINS else 0
+            await self._repo.record_failure(row.id, 0 if locked else failures, locked)
+            await self._audit.record(
+                f"moderator:{row.id}",
+                "login.failed",
+                f"moderator:{row.id}",
+                {"failures": failures, "locked": bool(locked)},
+            )
+            raise AccountError("login_failed", "wrong name, password or code")
+        rehash = _hasher.hash(password) if _hasher.check_needs_rehash(row.password_hash) else None
+        await self._repo.record_success(row.id, rehash)
+        await self._audit.record(f"moderator:{row.id}", "login", f"moderator:{row.id}", {})
+        return Moderator(row.id, row.name, row.role)
