@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from causette.chat.tokens import TokenSigner, load_secret, new_id
+from causette.chat.tokens import TokenSigner, load_secret
+from causette.domain.ids import new_id
 
 SECRET = b"correct horse battery staple"
 NOW = 1_700_000_000_000

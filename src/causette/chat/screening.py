@@ -15,7 +15,7 @@ from collections import OrderedDict, deque
 from dataclasses import asdict, dataclass, field
 
 from causette.chat.hub import SessionState
-from causette.chat.tokens import new_id
+from causette.domain.ids import new_id
 from causette.domain.models import User
 from causette.safety.classifier import Classifier
 from causette.safety.engine import Context, Decision, Recent, SafetyEngine

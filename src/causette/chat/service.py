@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from causette.bus.base import Bus, Envelope, user_channel
@@ -19,10 +19,11 @@ from causette.chat.hub import Connection, ConnState, Hub, SessionState, Sink
 from causette.chat.presence import Presence
 from causette.chat.ratelimit import KeyedLimiter, TokenBucket
 from causette.chat.screening import Screening, notice_text
-from causette.chat.tokens import TokenSigner, new_id
+from causette.chat.tokens import TokenSigner
 from causette.domain.departements import departement_for_postal_code, region_for_departement
 from causette.domain.entry import validate_age, validate_gender
 from causette.domain.errors import DomainError
+from causette.domain.ids import new_id
 from causette.domain.models import (
     Message,
     PmRequestRecord,
@@ -95,8 +96,11 @@ class ChatService:
         signer: TokenSigner,
         engine: SafetyEngine,
         model: Classifier | None = None,
+        on_report: Callable[..., Awaitable[Any]] | None = None,
     ) -> None:
         self.settings = settings
+        # Moderation is above chat in the layers: it hands in what to do with a new report.
+        self.on_report = on_report
         self.screening = Screening(engine, store, settings, model)
         self.store = store
         self.bus = bus
@@ -748,6 +752,16 @@ class ChatService:
             text=frame.text,
             now=now_ms(),
         )
+        if self.on_report is not None:
+            await self.on_report(
+                report_id,
+                conn.user.id,
+                conv=target.conv,
+                seq=target.seq,
+                user=target.user,
+                room=target.room,
+                category=frame.category,
+            )
         conn.send(f.encode_dict({"t": "reported", "id": report_id}))
 
     _handlers: ClassVar[dict[type, Callable[..., Any]]] = {

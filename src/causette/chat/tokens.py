@@ -14,11 +14,6 @@ import secrets
 from pathlib import Path
 
 
-def new_id(prefix: str) -> str:
-    """A random id: prefix + 16 base32 characters (80 bits)."""
-    return prefix + base64.b32encode(secrets.token_bytes(10)).decode().lower()
-
-
 def load_secret(configured: str, data_dir: str) -> bytes:
     if configured:
         if len(configured) < 16:

@@ -12,7 +12,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from causette.chat.tokens import new_id
+from causette.domain.ids import new_id
 from causette.moderation.audit import AuditLog
 from causette.store.database import now_ms
 from causette.store.moderators import ModeratorRepository, ModeratorRow, NameTaken

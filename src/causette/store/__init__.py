@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.store.audit import AuditRepository
+from causette.store.cases import CaseRepository
 from causette.store.database import StoreError, create_engine_for, migrate
 from causette.store.messages import MessageLog
 from causette.store.moderators import ModeratorRepository
@@ -30,6 +31,7 @@ class Store:
     safety: SafetyEventRepository
     audit: AuditRepository
     moderators: ModeratorRepository
+    cases: CaseRepository
 
     @classmethod
     def open(cls, url: str, sqlite_synchronous: str = "FULL", max_batch: int = 512) -> Store:
@@ -44,6 +46,7 @@ class Store:
             SafetyEventRepository(engine),
             AuditRepository(engine),
             ModeratorRepository(engine),
+            CaseRepository(engine),
         )
 
     def start(self) -> None:

@@ -75,6 +75,20 @@ class SafetyEventRepository:
             )
         return event
 
+    async def in_conversation(self, conv: str, first_seq: int, last_seq: int) -> list[SafetyEvent]:
+        """Decisions about the delivered messages of a conversation between two seqs."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(safety_events)
+                .where(
+                    safety_events.c.conv_id == conv,
+                    safety_events.c.seq >= first_seq,
+                    safety_events.c.seq <= last_seq,
+                )
+                .order_by(safety_events.c.seq)
+            )
+            return [_event(r) for r in rows]
+
     async def recent(self, limit: int = 100, status: str | None = None) -> list[SafetyEvent]:
         q = select(safety_events)
         if status is not None:

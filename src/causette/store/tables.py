@@ -154,6 +154,7 @@ reports = Table(
     Column("text", Text, nullable=False, default=""),
     Column("status", String(16), nullable=False, default="open"),
     Column("at", BigInteger, nullable=False),
+    Column("case_id", String(32)),
 )
 
 # Every message the safety engine labelled, whatever the action: held messages wait here for a
@@ -220,4 +221,25 @@ moderators = Table(
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", BigInteger, nullable=False, server_default="0"),
     Column("disabled", Boolean, nullable=False, server_default="0"),
+)
+
+# Moderation cases (moderation/cases.py): one per target while open; the evidence snapshot is
+# frozen when the case opens and is never changed afterwards (DSA art. 16 notices, art. 17 reasons).
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("target", String(200), nullable=False),  # "message:<conv>:<seq>", "user:<id>", "room:<id>"
+    Column("category", String(40), nullable=False),
+    Column("severity", Integer, nullable=False),  # 0 = child safety, most urgent
+    Column("origin", String(16), nullable=False),  # report | automated | trusted
+    Column("status", String(16), nullable=False),  # open | closed | escalated
+    Column("reports", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON: {"items": [{kind, data, sha256}], "sha256"}
+    Column("evidence_sha256", String(64), nullable=False),
+    Column("legal_hold", Boolean, nullable=False, server_default="0"),
+    Index("ix_cases_queue", "status", "severity", "created_at"),
+    Index("ix_cases_target", "target", "status"),
 )

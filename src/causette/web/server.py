@@ -12,6 +12,7 @@ import uvicorn
 from causette.bus.local import LocalBus
 from causette.chat.service import ChatService
 from causette.chat.tokens import TokenSigner, load_secret
+from causette.moderation.cases import Cases
 from causette.safety.classifier import Classifier
 from causette.safety.engine import SafetyEngine
 from causette.settings import Settings
@@ -29,7 +30,8 @@ async def serve(settings: Settings) -> None:
     signer = TokenSigner(load_secret(settings.secret, settings.data_dir))
     engine = SafetyEngine.default(settings.safety_lexicon_dir, settings.safety_policy_file)
     model = Classifier.load(settings.safety_classifier_file) if settings.safety_classifier_file else None
-    service = ChatService(settings, store, LocalBus(), signer, engine, model)
+    cases = Cases(store)
+    service = ChatService(settings, store, LocalBus(), signer, engine, model, on_report=cases.on_report)
     await service.start()
     gateway = Gateway(service, settings)
     await gateway.start()

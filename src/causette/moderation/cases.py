@@ -1,0 +1,133 @@
+"""Cases: every report (DSA art. 16 notice) becomes, or joins, a case that a person decides.
+
+A case opened on a message freezes its evidence at that moment: the message, the messages around
+it in its conversation, the declared profiles of their authors and the safety engine's decisions
+on them. Each item is hashed (SHA-256) and so is the whole snapshot, so that what a moderator or
+an authority later sees can be shown to be what was there when the notice came.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+
+from causette.domain.ids import new_id
+from causette.store import Store
+from causette.store.cases import CaseRow
+from causette.store.database import now_ms
+
+# Messages kept on each side of a reported message.
+CONTEXT_MESSAGES = 10
+# Queue order: the lower, the more urgent. Child safety comes first.
+SEVERITY = {
+    "minor": 0,
+    "child_safety": 0,
+    "minor_sexual": 0,
+    "grooming": 0,
+    "minor_self_disclosure": 0,
+    "sexual_violence": 1,
+    "threat": 1,
+    "self_harm": 1,
+    "sexual": 2,
+    "hate": 2,
+    "illegal": 2,
+    "drugs": 2,
+    "prostitution": 2,
+    "harassment": 3,
+    "personal_data": 3,
+    "ambush_risk": 3,
+    "contact_exfiltration": 3,
+    "spam": 4,
+    "other": 4,
+}
+DEFAULT_SEVERITY = 4
+
+
+def severity_of(category: str) -> int:
+    return SEVERITY.get(category, DEFAULT_SEVERITY)
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def snapshot(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Hash each (kind, data) item, then the list of item hashes."""
+    hashed = [{"kind": kind, "data": data, "sha256": _digest(data)} for kind, data in items]
+    return {"items": hashed, "sha256": _digest([h["sha256"] for h in hashed])}
+
+
+class Cases:
+    def __init__(self, store: Store, trusted_flaggers: frozenset[str] = frozenset()) -> None:
+        self._store = store
+        self._trusted = trusted_flaggers
+
+    async def on_report(
+        self,
+        report_id: str,
+        reporter_id: str | None,
+        *,
+        conv: str | None,
+        seq: int | None,
+        user: str | None,
+        room: str | None,
+        category: str,
+    ) -> CaseRow:
+        """Open a case for the report's target, or join the open one (duplicates make one case)."""
+        if conv is not None and seq is not None:
+            target = f"message:{conv}:{seq}"
+        elif user is not None:
+            target = f"user:{user}"
+        else:
+            target = f"room:{room}"
+        origin = "trusted" if reporter_id is not None and reporter_id in self._trusted else "report"
+        severity = severity_of(category)
+        now = now_ms()
+        existing = await self._store.cases.open_for(target)
+        if existing is not None:
+            await self._store.cases.join(existing.id, report_id, severity, origin, now)
+            return existing
+        evidence = snapshot(await self._evidence(conv, seq, user, room))
+        case = CaseRow(
+            new_id("c"),
+            target,
+            category,
+            severity,
+            origin,
+            "open",
+            1,
+            now,
+            now,
+            evidence,
+            evidence["sha256"],
+            False,
+        )
+        await self._store.cases.create(case, report_id)
+        return case
+
+    async def _evidence(
+        self, conv: str | None, seq: int | None, user: str | None, room: str | None
+    ) -> list[tuple[str, Any]]:
+        items: list[tuple[str, Any]] = []
+        authors: set[str] = set()
+        if conv is not None and seq is not None:
+            messages = self._store.messages
+            before = await messages.latest(conv, CONTEXT_MESSAGES + 1, before=seq + 1)
+            after = await messages.after(conv, seq, CONTEXT_MESSAGES)
+            for m in [*before, *after]:
+                items.append(("target_message" if m.seq == seq else "context_message", m.wire()))
+                authors.add(m.sender_id)
+            if before or after:
+                first, last = (before or after)[0].seq, (after or before)[-1].seq
+                for event in await self._store.safety.in_conversation(conv, first, last):
+                    items.append(("safety_decision", asdict(event)))
+        if user is not None:
+            authors.add(user)
+        for _uid, profile in sorted((await self._store.sessions.get_many(sorted(authors))).items()):
+            items.append(("declared_profile", profile.public()))
+        if room is not None:
+            items.append(("room", {"id": room}))
+        return items
