@@ -67,3 +67,27 @@ async def test_the_queue_puts_child_safety_first(chat: Harness) -> None:
         assert severities == sorted(severities)
     finally:
         await store.engine.dispose()
+
+
+async def test_a_message_the_safety_engine_holds_opens_an_automated_case(chat: Harness) -> None:
+    a = await chat.online("fa")
+    b = await chat.online("fb")
+    room = await chat.private_room(a, b)
+    await chat.say(a[1], room, "bonsoir tout le monde")
+    cid = "held-1"
+    text = "plan c0ke dispo ce soir, livraison rapide"
+    await a[1].send(t="say", conv=room, text=text, cid=cid)
+    assert (await a[1].expect("error", cid=cid))["code"] == "held_for_review"
+    server = chat.server
+    store = Store.open(server.database_url or f"sqlite:///{server.data_dir / 'causette.db'}")
+    try:
+        event = next(e for e in await store.safety.recent(500) if e.user_id == a[0].id)
+        case = await store.cases.open_for(f"flag:{event.id}")
+        assert case is not None
+        assert (case.origin, case.category, case.status) == ("automated", "drugs", "open")
+        kinds = [i["kind"] for i in case.evidence["items"]]
+        assert kinds[0] == "flagged_message" and case.evidence["items"][0]["data"]["text"] == text
+        assert "context_message" in kinds and "declared_profile" in kinds
+        assert case.evidence_sha256 == _sha([i["sha256"] for i in case.evidence["items"]])
+    finally:
+        await store.engine.dispose()

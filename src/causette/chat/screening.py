@@ -12,7 +12,9 @@ import asyncio
 import re
 import time
 from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from causette.chat.hub import SessionState
 from causette.domain.ids import new_id
@@ -66,6 +68,8 @@ class Screening:
         self.engine = engine
         self.model = model
         self.store = store
+        # Moderation is above chat in the layers: it hands in what opens a case for a flag.
+        self.on_flag: Callable[[SafetyEvent], Awaitable[Any]] | None = None
         self.settings = settings
         self._recent: OrderedDict[str, deque[tuple[str, frozenset[str]]]] = OrderedDict()
         # Kept across reconnects (a spammer must not reset their first-contact count by
@@ -177,7 +181,10 @@ class Screening:
             escalate=decision.effects.escalate,
             status=status,
         )
-        return await self.store.safety.record(event)
+        stored = await self.store.safety.record(event)
+        if stored.id == event.id and stored.open_case and self.on_flag is not None:
+            await self.on_flag(stored)  # a first record, not a retried cid
+        return stored
 
     async def second_look(
         self,

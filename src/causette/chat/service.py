@@ -42,6 +42,7 @@ from causette.safety.policy import Action
 from causette.settings import Settings
 from causette.store import Store, StoreError
 from causette.store.database import now_ms
+from causette.store.safety_events import SafetyEvent
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,13 @@ class ChatService:
         engine: SafetyEngine,
         model: Classifier | None = None,
         on_report: Callable[..., Awaitable[Any]] | None = None,
+        on_flag: Callable[[SafetyEvent], Awaitable[Any]] | None = None,
     ) -> None:
         self.settings = settings
-        # Moderation is above chat in the layers: it hands in what to do with a new report.
+        # Moderation is above chat in the layers: it hands in what to do with a new report or flag.
         self.on_report = on_report
         self.screening = Screening(engine, store, settings, model)
+        self.screening.on_flag = on_flag
         self.store = store
         self.bus = bus
         self.signer = signer

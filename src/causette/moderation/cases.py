@@ -18,6 +18,7 @@ from causette.domain.ids import new_id
 from causette.store import Store
 from causette.store.cases import CaseRow
 from causette.store.database import now_ms
+from causette.store.safety_events import SafetyEvent
 
 # Messages kept on each side of a reported message.
 CONTEXT_MESSAGES = 10
@@ -106,6 +107,40 @@ class Cases:
             False,
         )
         await self._store.cases.create(case, report_id)
+        return case
+
+    async def on_flag(self, event: SafetyEvent) -> CaseRow:
+        """An automated flag of the safety engine opens a case the same way, marked automated."""
+        target = f"message:{event.conv_id}:{event.seq}" if event.seq is not None else f"flag:{event.id}"
+        category = min(event.labels, key=severity_of) if event.labels else "other"
+        now = now_ms()
+        existing = await self._store.cases.open_for(target)
+        if existing is not None:
+            return existing
+        items: list[tuple[str, Any]] = [("flagged_message", asdict(event))]
+        if event.conv_id is not None:
+            before = None if event.seq is None else event.seq + 1
+            around = await self._store.messages.latest(event.conv_id, 2 * CONTEXT_MESSAGES + 1, before=before)
+            items += [("context_message", m.wire()) for m in around if m.seq != event.seq]
+        people = sorted(p for p in (event.user_id, event.recipient_id) if p)
+        for _uid, profile in sorted((await self._store.sessions.get_many(people)).items()):
+            items.append(("declared_profile", profile.public()))
+        evidence = snapshot(items)
+        case = CaseRow(
+            new_id("c"),
+            target,
+            category,
+            severity_of(category),
+            "automated",
+            "open",
+            0,
+            now,
+            now,
+            evidence,
+            evidence["sha256"],
+            False,
+        )
+        await self._store.cases.create(case, None)
         return case
 
     async def _evidence(

@@ -31,7 +31,9 @@ async def serve(settings: Settings) -> None:
     engine = SafetyEngine.default(settings.safety_lexicon_dir, settings.safety_policy_file)
     model = Classifier.load(settings.safety_classifier_file) if settings.safety_classifier_file else None
     cases = Cases(store)
-    service = ChatService(settings, store, LocalBus(), signer, engine, model, on_report=cases.on_report)
+    service = ChatService(
+        settings, store, LocalBus(), signer, engine, model, on_report=cases.on_report, on_flag=cases.on_flag
+    )
     await service.start()
     gateway = Gateway(service, settings)
     await gateway.start()
