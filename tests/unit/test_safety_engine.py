@@ -292,3 +292,14 @@ def test_minor_sender_action_raises_the_action_for_a_sender_who_seems_a_minor() 
     assert engine.check("je vends une pomme").action is Action.ALLOW
     minor = Context(sender_apparent_minor=True)
     assert engine.check("je vends une pomme", minor).action is Action.HOLD
+
+
+def test_random_codes_in_a_message_are_not_read_as_ages_or_words() -> None:
+    engine = SafetyEngine.default()
+    codes = ["8f5b9f", "a56b9f", "8f7747", "b1f14f", "e72faf", "x7k2p9", "3e9a14", "12f6", "ee9f", "a17f"]
+    for code in codes:
+        decision = engine.check(f"bonjour tout le monde {code}", Context(channel="room", sender_age=30))
+        assert decision.action < Action.HOLD, (code, decision.labels)
+    # while leetspeak, times and sizes keep their meaning
+    assert normalise("3sc0rt h4sh").words == " escort hash "
+    assert normalise("rdv 18h30, il fait 1m80").words == " rdv 18 h 30 il fait 1 m 80 "

@@ -133,6 +133,13 @@ _LEET_CHARS = r"[0-9@$€!|]"
 _INNER_LEET = re.compile(rf"{_L}{_LEET_CHARS}{_L}|\$[a-z]")
 _TOKEN = re.compile(r"[a-z0-9@$€!|]+")
 _HAS_LETTER = re.compile(_L)
+_MIXED = re.compile(r"[0-9][a-z]|[a-z][0-9]")
+_MIXED_TOKEN = re.compile(r"(?<![a-z0-9])(?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{4,}(?![a-z0-9])")
+_NON_LEET_DIGIT = re.compile(r"[269]")
+_DIGIT_RUN = re.compile(r"[0-9]{2}")
+_RUNS = re.compile(r"[0-9]+|[a-z]+")
+# Letters that sit between two numbers in times, sizes and amounts: "18h30", "1m80", "2k5".
+_UNITS = frozenset({"h", "m", "min", "mn", "km", "cm", "kg", "g", "k", "e", "x", "s", "ans", "an", "l"})
 _SINGLE_LEET = re.compile(r"(?<![0-9])[0-9](?![0-9])|(?<=[a-z0-9])[@$€!|](?=[a-z0-9])|\$(?=[a-z])")
 # Single letters or digits spelled apart with one and the same separator: "p l a n", "t.u.e.r",
 # "c-o-k-e". With spaces, four at least and no digit, so that French one-letter words ("il y a
@@ -198,6 +205,23 @@ def _number_triggers() -> frozenset[str]:
 
 def _strip_accents(text: str) -> str:
     return text if text.isascii() else _NON_ASCII.sub(_fold_char, text)
+
+
+def _identifier(match: re.Match[str]) -> str:
+    """Codes, references and random ids ("8f5b9f", "a56b9f", "x7k2p9") carry no meaning for the
+    lexicons, and split into letters and numbers they would read as ages or abbreviations
+    ("12f6" is not "12, female"): they are dropped. Kept: a number and a word ("lea14", "15ans"),
+    times and sizes ("18h30", "1m80"), and leetspeak ("3sc0rt": single leet digits, no 2, 6, 9)."""
+    token = match.group(0)
+    runs = _RUNS.findall(token)
+    leet = not _NON_LEET_DIGIT.search(token)
+    if len(runs) <= 2:
+        return token  # "lea14", "15ans", "c0", "3x"
+    if len(runs) == 3:
+        if runs[0].isdigit():  # digits, letters, digits: a time or a size if the letters are a unit
+            return token if runs[1] in _UNITS else " "
+        return token.translate(_LEET) if leet else " "  # letters, digits, letters: "c0ke", "w33d"
+    return token if leet and not _DIGIT_RUN.search(token) else " "
 
 
 def _deleet(match: re.Match[str]) -> str:
@@ -296,7 +320,10 @@ def words_view(plain: str) -> str:
     text = plain
     # A message that uses leetspeak somewhere ("v4is") is read as leetspeak in all its words
     # ("t3" too); otherwise names, times and sizes ("lea14", "18h30") keep their digits.
-    if _INNER_LEET.search(text):
+    leetspeak = _INNER_LEET.search(text)
+    if _MIXED.search(text):
+        text = _MIXED_TOKEN.sub(_identifier, text)
+    if leetspeak:
         text = _TOKEN.sub(_deleet, text)
     text = _SPACED.sub(_join_spaced, text)
     text = _REPEAT.sub(r"\1", text)
