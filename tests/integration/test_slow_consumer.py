@@ -58,7 +58,9 @@ def _reads_to_the_end(sock: socket.socket) -> bool:
 async def test_a_socket_that_stops_reading_is_closed_and_the_room_is_not_stalled(
     dedicated_server: DedicatedServer,
 ) -> None:
-    small = dedicated_server("small-send-queue", env={"CAUSETTE_SEND_QUEUE_BYTES": "65536"})
+    # 512 KiB: small enough for the stalled socket to pass it, large enough that a reader in a
+    # busy test process (it shares the CPU with the sender) is never mistaken for a slow one.
+    small = dedicated_server("small-send-queue", env={"CAUSETTE_SEND_QUEUE_BYTES": "524288"})
     async with Harness.on(small) as h:
         owner, owner_ws = await h.online("owner")
         room = await h.create_room(owner, "Salon lent")
@@ -70,13 +72,16 @@ async def test_a_socket_that_stops_reading_is_closed_and_the_room_is_not_stalled
         await h.join(reader_ws, room["id"])
         stalled = await _stalled_socket(small.ws_url, slow.token, room["id"])
         try:
-            # ~1.9 KB frames: 4.7 MB, more than the 64 KiB queue plus what the kernel buffers (up to 4 MB).
+            # ~1.9 KB frames: 7.6 MB, more than the 512 KiB queue plus what the kernel buffers (≤ 4 MB).
             # Numbered from 2000: no number there is a code a safety lexicon knows (1488 is one).
-            texts = [f"{i:04d} " + text_of_length(1900) for i in range(2000, 4500)]
-            acks = await h.say_many(owner_ws, room["id"], texts)
+            texts = [f"{i:04d} " + text_of_length(1900) for i in range(2000, 6000)]
+            # In batches, each acknowledged before the next, so that the sender and the reader
+            # (which read as they go) never fall behind: only the stalled socket does.
+            acks = []
+            for start in range(0, len(texts), 100):
+                acks += await h.say_many(owner_ws, room["id"], texts[start : start + 100])
+                await reader_ws.expect("msg", conv=room["id"], seq=acks[-1]["seq"], timeout=10)
             assert len(acks) == len(texts)
-            for ack in acks[-3:]:
-                await reader_ws.expect("msg", conv=room["id"], seq=ack["seq"], timeout=10)
             # The server dropped the socket: reading what it had buffered ends in EOF or a reset,
             # not in a wait for more.
             assert await asyncio.to_thread(_reads_to_the_end, stalled)
