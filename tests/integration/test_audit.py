@@ -17,20 +17,14 @@ CAUSETTE = Path(sys.executable).with_name("causette")
 
 
 def _verify(server: ServerProcess) -> subprocess.CompletedProcess[str]:
-    args = [str(CAUSETTE), "audit", "verify", "--data-dir", str(server.data_dir)]
-    if server.database_url:
-        args += ["--database-url", server.database_url]
+    args = [str(CAUSETTE), "audit", "verify", *server.storage_args]
     return subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
-
-
-def _url(server: ServerProcess) -> str:
-    return server.database_url or f"sqlite:///{server.data_dir / 'causette.db'}"
 
 
 async def test_audit_verify_passes_on_an_intact_chain_and_names_the_first_bad_entry(
     fresh_server: ServerProcess,
 ) -> None:
-    store = Store.open(_url(fresh_server))
+    store = Store.open(fresh_server.store_url)
     try:
         log = AuditLog(store.audit)
         for i in range(6):

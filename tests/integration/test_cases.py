@@ -28,7 +28,7 @@ async def test_a_reported_message_opens_one_case_with_its_context_frozen_and_has
         await reporter[1].expect("reported")
 
     server = chat.server
-    store = Store.open(server.database_url or f"sqlite:///{server.data_dir / 'causette.db'}")
+    store = Store.open(server.store_url)
     try:
         case = await store.cases.open_for(f"message:{room}:{target}")
         assert case is not None
@@ -57,7 +57,7 @@ async def test_the_queue_puts_child_safety_first(chat: Harness) -> None:
         await a[1].send(t="report", target={"user": b[0].id}, category=category, text="")
         await a[1].expect("reported")
     server = chat.server
-    store = Store.open(server.database_url or f"sqlite:///{server.data_dir / 'causette.db'}")
+    store = Store.open(server.store_url)
     try:
         case = await store.cases.open_for(f"user:{b[0].id}")
         assert case is not None and case.reports == 3
@@ -79,7 +79,7 @@ async def test_a_message_the_safety_engine_holds_opens_an_automated_case(chat: H
     await a[1].send(t="say", conv=room, text=text, cid=cid)
     assert (await a[1].expect("error", cid=cid))["code"] == "held_for_review"
     server = chat.server
-    store = Store.open(server.database_url or f"sqlite:///{server.data_dir / 'causette.db'}")
+    store = Store.open(server.store_url)
     try:
         event = next(e for e in await store.safety.recent(500) if e.user_id == a[0].id)
         case = await store.cases.open_for(f"flag:{event.id}")

@@ -22,19 +22,7 @@ PASSWORD = "un mot de passe assez long"
 def _add(
     server: ServerProcess, name: str, password: str, role: str = "moderator"
 ) -> subprocess.CompletedProcess[str]:
-    args = [
-        str(CAUSETTE),
-        "moderator",
-        "add",
-        name,
-        "--role",
-        role,
-        "--password-stdin",
-        "--data-dir",
-        str(server.data_dir),
-    ]
-    if server.database_url:
-        args += ["--database-url", server.database_url]
+    args = [str(CAUSETTE), "moderator", "add", name, "--role", role, "--password-stdin", *server.storage_args]
     return subprocess.run(
         args, input=password + "\n", capture_output=True, text=True, timeout=60, check=False
     )
@@ -54,7 +42,7 @@ async def test_moderator_add_prints_a_totp_uri_and_the_account_logs_in_with_pass
     assert _add(fresh_server, "alice", PASSWORD).returncode == 2  # names are unique
     assert _add(fresh_server, "bob", "court").returncode == 2  # weak password refused
 
-    store = Store.open(fresh_server.database_url or f"sqlite:///{fresh_server.data_dir / 'causette.db'}")
+    store = Store.open(fresh_server.store_url)
     try:
         audit = AuditLog(store.audit)
         accounts = Accounts(store.moderators, audit)

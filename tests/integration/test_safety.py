@@ -144,8 +144,7 @@ async def test_a_held_message_is_kept_for_the_moderators_with_its_labels_and_rea
     text = "plan c0ke dispo ce soir, livraison rapide"
     error = await _refused(a_ws, room, text, "held_for_review")
     server = chat.server
-    url = server.database_url or f"sqlite:///{server.data_dir / 'causette.db'}"
-    store = Store.open(url)
+    store = Store.open(server.store_url)
     try:
         events = [e for e in await store.safety.recent(500) if e.user_id == a.id]
     finally:

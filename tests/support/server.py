@@ -99,6 +99,17 @@ class ServerProcess:
         self._proc: subprocess.Popen[bytes] | None = None
 
     # -- life cycle ---------------------------------------------------------------------------------
+    @property
+    def store_url(self) -> str:
+        """The database this server uses, for tests that open the project's own Store on it."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'causette.db'}"
+
+    @property
+    def storage_args(self) -> list[str]:
+        """The `causette` CLI options that point at this server's storage."""
+        args = ["--data-dir", str(self.data_dir)]
+        return args + (["--database-url", self.database_url] if self.database_url else [])
+
     def start(self) -> ServerProcess:
         if self.running:
             raise RuntimeError("server already running")
