@@ -689,13 +689,10 @@ class ChatService:
             self.publish_message(message)
 
     async def _living_user(self, user_id: str) -> User:
-        session = self.hub.sessions.get(user_id)
-        if session is not None:
-            return session.user
-        found = await self.store.sessions.get(user_id)
-        if found is None or found[2] is not None or found[1] <= now_ms():
+        user = await self.load_user(user_id)
+        if user is None:
             raise refuse(ErrorCode.NOT_FOUND)
-        return found[0]
+        return user
 
     # --- blocks and reports --------------------------------------------------------------------------------
     async def _block(self, conn: Connection, frame: f.Block) -> None:
