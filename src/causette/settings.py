@@ -27,6 +27,13 @@ POSITIVE_FIELDS = (
     "presence_interval_ms",
     "frame_burst",
     "safety_context_messages",
+    "public_reports_per_hour",
+    "mod_session_ttl_seconds",
+    "mod_session_idle_seconds",
+    "ban_network_max_days",
+    "unfounded_reports_warning",
+    "unfounded_reports_window_days",
+    "deprioritise_days",
 )
 
 
@@ -121,6 +128,26 @@ class Settings:
     # opens moderation cases for what the rules missed. Empty: no model.
     safety_classifier_file: str = ""
 
+    # --- moderation (docs/moderation.md) -------------------------------------------------------
+    # Trusted flaggers (DSA art. 22): "name:sha256-of-key" entries; a notice sent to
+    # POST /api/v1/reports with "Authorization: Bearer <key>" comes first in the queue.
+    trusted_flaggers: list[str] = field(default_factory=list)
+    # The public notice form, per address (carrier NAT puts many people behind one address).
+    public_reports_per_hour: int = 20
+    # Moderator console sessions: absolute lifetime, and idle time after which they end.
+    mod_session_ttl_seconds: int = 8 * 3600
+    mod_session_idle_seconds: int = 30 * 60
+    # Device-cookie and address-prefix bans hit other people too (shared devices, carrier NAT):
+    # they always expire, after this many days at most.
+    ban_network_max_days: int = 30
+    # DSA art. 23: this many manifestly unfounded notices within the window earn a warning; one
+    # more after the warning deprioritises the notifier's notices for deprioritise_days.
+    unfounded_reports_warning: int = 3
+    unfounded_reports_window_days: int = 90
+    deprioritise_days: int = 30
+    # Escalation packages (art. 18) and `causette legal export`; empty: <data_dir>/exports.
+    exports_dir: str = ""
+
     # --- presence ----------------------------------------------------------------------------
     # Presence changes are batched into one frame per interval, encoded once for all sockets,
     # so that a reconnect storm costs O(sockets) per interval, not O(sockets²).
@@ -136,6 +163,10 @@ class Settings:
     @property
     def effective_ws_port(self) -> int:
         return self.ws_port or self.port + 1
+
+    @property
+    def effective_exports_dir(self) -> Path:
+        return Path(self.exports_dir) if self.exports_dir else Path(self.data_dir) / "exports"
 
     @property
     def effective_database_url(self) -> str:

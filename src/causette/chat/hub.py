@@ -52,6 +52,8 @@ class SessionState:
     # Safety state: the person said they are a minor; restrictions such as "private_messages".
     apparent_minor: bool = False
     restrictions: set[str] = field(default_factory=set)
+    # A moderator's time-out: no sending before this instant (ms since the epoch).
+    timed_out_until: int = 0
     connections: set[Connection] = field(default_factory=set)
 
 
@@ -210,6 +212,8 @@ class Hub:
             session.blocked_by.add(arg)
         elif control == "unblocked_by":
             session.blocked_by.discard(arg)
+        elif control == "timeout":
+            session.timed_out_until = int(arg)
         if env.payload:
             # Held like conversation frames until the socket's hello, so that they follow
             # its welcome and resume.

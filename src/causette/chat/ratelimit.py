@@ -29,8 +29,9 @@ class TokenBucket:
 class KeyedLimiter:
     """One bucket per key (an IP address); idle full buckets are forgotten."""
 
-    def __init__(self, per_minute: int, max_keys: int = 100_000) -> None:
-        self._rate = per_minute / 60.0
+    def __init__(self, per_minute: int, max_keys: int = 100_000, window_seconds: float = 60.0) -> None:
+        """`per_minute` takes per `window_seconds` (a minute unless told otherwise)."""
+        self._rate = per_minute / window_seconds
         self._burst = float(per_minute)
         self._buckets: dict[str, TokenBucket] = {}
         self._max_keys = max_keys

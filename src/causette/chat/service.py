@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from causette.bus.base import Bus, Envelope, user_channel
@@ -33,6 +34,7 @@ from causette.domain.models import (
     User,
     is_private_conv,
 )
+from causette.domain.network import address_prefix
 from causette.domain.pseudonyms import validate_pseudonym
 from causette.protocol import frames as f
 from causette.protocol.errors import CloseCode, ErrorCode, ProtocolError
@@ -81,6 +83,7 @@ MESSAGES_FR = {
     ErrorCode.RATE_LIMITED: "Doucement : trop de messages d'un coup.",
     ErrorCode.UNAVAILABLE: "Service momentanément indisponible, réessayez.",
     ErrorCode.RESTRICTED: "Vos messages privés sont suspendus le temps qu'un modérateur examine.",
+    ErrorCode.CATEGORY_INVALID: "Catégorie de signalement inconnue.",
 }
 
 
@@ -99,8 +102,11 @@ class ChatService:
         model: Classifier | None = None,
         on_report: Callable[..., Awaitable[Any]] | None = None,
         on_flag: Callable[[SafetyEvent], Awaitable[Any]] | None = None,
+        report_categories: frozenset[str] = frozenset(),
     ) -> None:
         self.settings = settings
+        # Notice categories a `report` frame may name (moderation/categories.toml); empty: any.
+        self.report_categories = report_categories
         # Moderation is above chat in the layers: it hands in what to do with a new report or flag.
         self.on_report = on_report
         self.screening = Screening(engine, store, settings, model)
@@ -122,8 +128,8 @@ class ChatService:
     # --- life --------------------------------------------------------------------------------
     async def start(self) -> None:
         rooms = load_catalogue(self.settings.rooms_file)
-        await self.store.rooms.sync_catalogue(rooms, now_ms())
-        self.catalogue = {r.id: r for r in rooms}
+        closed = await self.store.rooms.sync_catalogue(rooms, now_ms())
+        self.catalogue = {r.id: r for r in rooms if r.id not in closed}
         self.revoked = await self.store.sessions.revoked_unexpired(now_ms())
         self.store.start()
         await self.bus.start()
@@ -169,11 +175,21 @@ class ChatService:
         return now_ms() + (self.settings.pseudonym_grace_seconds + 2 * LEASE_REFRESH_SECONDS) * 1000
 
     # --- entry ----------------------------------------------------------------------------------
-    async def enter(self, body: dict[str, Any], address: str) -> tuple[str, User, int]:
+    async def enter(
+        self, body: dict[str, Any], address: str, device: str | None = None
+    ) -> tuple[str, User, int]:
         """Create a session (POST /api/v1/sessions). Raises DomainError or ChatError."""
         if self.settings.rate_limits_on and not self._entry_limiter.take(address):
             raise ChatError(
                 "rate_limited", "Trop de connexions depuis votre adresse : réessayez dans une minute."
+            )
+        ban = await self.store.decisions.ban_for(device, address_prefix(address), now_ms())
+        if ban is not None:
+            raise ChatError(
+                "banned",
+                "L'accès à Causette vous est fermé depuis cet appareil ou ce réseau. "
+                "La décision et la façon de la contester sont affichées ci-dessous.",
+                statement=ban.id,
             )
         pseudonym, skeleton = validate_pseudonym(_str(body.get("pseudonym"), "pseudonym_invalid"))
         screened = self.screening.check_name(pseudonym)
@@ -202,7 +218,12 @@ class ChatService:
                     "pseudonym_taken", "Ce pseudo est déjà pris (ou trop ressemblant à un pseudo pris)."
                 )
             await self.store.sessions.create(
-                user, now, expires, now + self.settings.pseudonym_grace_seconds * 1000
+                user,
+                now,
+                expires,
+                now + self.settings.pseudonym_grace_seconds * 1000,
+                device_id=device,
+                address=address,
             )
         return self.signer.issue(user.id, expires), user, expires
 
@@ -232,9 +253,12 @@ class ChatService:
         return None if user_id is None else await self.load_user(user_id)
 
     async def end_session(self, user: User) -> None:
-        await self.store.sessions.revoke(user.id, now_ms())
-        self.revoked.add(user.id)
-        self.bus.publish(Envelope(user_channel(user.id), control="close", arg=str(CloseCode.SESSION_ENDED)))
+        await self.end_session_id(user.id)
+
+    async def end_session_id(self, user_id: str) -> None:
+        await self.store.sessions.revoke(user_id, now_ms())
+        self.revoked.add(user_id)
+        self.bus.publish(Envelope(user_channel(user_id), control="close", arg=str(CloseCode.SESSION_ENDED)))
 
     # --- sockets ---------------------------------------------------------------------------------
     async def connect(self, sink: Sink, user: User) -> Connection:
@@ -244,6 +268,7 @@ class ChatService:
             blocked = await self.store.private.blocked_by(user.id)
             blocked_by = await self.store.private.blockers_of(user.id)
             apparent_minor, restrictions = await self.store.safety.user_flags(user.id)
+            timed_out_until = await self.store.decisions.timed_out_until(user.id, now_ms())
             # Another socket of the same session may have attached meanwhile.
             session = self.hub.sessions.get(user.id) or SessionState(
                 user,
@@ -252,6 +277,7 @@ class ChatService:
                 blocked_by,
                 apparent_minor=apparent_minor,
                 restrictions=set(restrictions),
+                timed_out_until=timed_out_until,
             )
         s = self.settings
         conn = Connection(
@@ -355,7 +381,9 @@ class ChatService:
             handler: Callable[..., Any] = self._handlers[type(frame)]
             await handler(self, conn, frame)
         except ChatError as exc:
-            conn.send(f.error_frame(exc.code, exc.message, cid, exc.extra.get("conv")))
+            conn.send(
+                f.error_frame(exc.code, exc.message, cid, exc.extra.get("conv"), exc.extra.get("until"))
+            )
         except DomainError as exc:
             conn.send(f.error_frame(exc.code, exc.message, cid))
         except StoreError:
@@ -466,6 +494,8 @@ class ChatService:
         conv, cid = frame.conv, frame.cid
         if conv not in session.convs:
             raise refuse(ErrorCode.NOT_MEMBER)
+        if session.timed_out_until:
+            self._check_timeout(session.timed_out_until)
         peer: User | None = None
         peer_minor = False
         channel = "room"
@@ -511,6 +541,16 @@ class ChatService:
                     )
 
         fut.add_done_callback(done)
+
+    @staticmethod
+    def _check_timeout(until: int) -> None:
+        if until and until > now_ms():
+            ends = datetime.fromtimestamp(until / 1000, UTC).strftime("%d/%m/%Y à %H:%M UTC")
+            raise ChatError(
+                ErrorCode.TIMED_OUT.value,
+                f"Un modérateur a suspendu vos envois jusqu'au {ends}.",
+                until=until,
+            )
 
     async def _peer(self, session: SessionState, conv: str) -> User:
         """The other side of a private conversation (cached: a user's declared profile is fixed)."""
@@ -612,6 +652,7 @@ class ChatService:
         text = self._check_text(frame.text)
         if frame.to == me.id:
             raise refuse(ErrorCode.SELF)
+        self._check_timeout(session.timed_out_until)
         if RESTRICTED_PM in session.restrictions:
             raise refuse(ErrorCode.RESTRICTED)
         private = self.store.private
@@ -727,6 +768,8 @@ class ChatService:
 
     async def _report(self, conn: Connection, frame: f.Report) -> None:
         target = frame.target
+        if self.report_categories and frame.category not in self.report_categories:
+            raise refuse(ErrorCode.CATEGORY_INVALID)
         if target.conv is not None and target.conv not in conn.session.convs:
             raise refuse(ErrorCode.NOT_MEMBER)
         if target.conv is not None:
@@ -741,6 +784,8 @@ class ChatService:
         else:
             raise ChatError(ErrorCode.BAD_FRAME.value, "report: target needs conv+seq, user or room")
         report_id = new_id("r")
+        device, _address = await self.store.sessions.network_of(conn.user.id)
+        reporter_key = f"d:{device}" if device else f"u:{conn.user.id}"
         await self.store.reports.create(
             report_id,
             conn.user.id,
@@ -751,6 +796,7 @@ class ChatService:
             category=frame.category,
             text=frame.text,
             now=now_ms(),
+            reporter_key=reporter_key,
         )
         if self.on_report is not None:
             await self.on_report(
@@ -761,6 +807,7 @@ class ChatService:
                 user=target.user,
                 room=target.room,
                 category=frame.category,
+                reporter_key=reporter_key,
             )
         conn.send(f.encode_dict({"t": "reported", "id": report_id}))
 
@@ -777,6 +824,57 @@ class ChatService:
         f.Report: _report,
         f.Typing: _typing,
     }
+
+    # --- moderation's effects (moderation.decisions.Enforcer) -------------------------------------
+    def notify(self, user_id: str, frame: dict[str, Any]) -> None:
+        """A frame to every socket of a session (statements of reasons, outcomes)."""
+        self.bus.publish(Envelope(user_channel(user_id), f.encode_dict(frame)))
+
+    async def timeout(self, user_id: str, until: int) -> None:
+        """The session may not send before `until` (0 lifts it), on every node."""
+        self.bus.publish(Envelope(user_channel(user_id), control="timeout", arg=str(until)))
+
+    async def ban(self, user_id: str) -> None:
+        """The session ends at once; its sockets close after the statement sent just before."""
+        await self.end_session_id(user_id)
+
+    async def unban(self, user_id: str) -> None:
+        await self.store.sessions.unrevoke(user_id)
+        self.revoked.discard(user_id)
+
+    async def retract(self, conv: str, seq: int) -> bool:
+        """A moderator deleted a message: out of history, and off every client's screen."""
+        if await self.store.messages.set_retracted(conv, seq, True) is None:
+            return False
+        self.bus.publish(Envelope(conv, f.encode_dict({"t": "retract", "conv": conv, "seq": seq})))
+        return True
+
+    async def restore(self, conv: str, seq: int) -> bool:
+        """A deletion reversed on appeal: the message comes back, under its own seq."""
+        message = await self.store.messages.set_retracted(conv, seq, False)
+        if message is None:
+            return False
+        self.bus.publish(Envelope(conv, f.encode_dict(message.wire()), sender=message.sender_id))
+        return True
+
+    async def close_room(self, room_id: str) -> bool:
+        members = await self.store.rooms.members_of(room_id)
+        if not await self.store.rooms.set_closed(room_id, True, now_ms()):
+            return False
+        self.catalogue.pop(room_id, None)
+        payload = f.encode_dict({"t": "room_closed", "conv": room_id})
+        for member in members:
+            self.bus.publish(Envelope(user_channel(member), payload, control="leave", arg=room_id))
+        return True
+
+    async def reopen_room(self, room_id: str) -> bool:
+        if not await self.store.rooms.set_closed(room_id, False, now_ms()):
+            return False
+        rooms = load_catalogue(self.settings.rooms_file)
+        for room in rooms:
+            if room.id == room_id:
+                self.catalogue[room_id] = room
+        return True
 
     # --- REST helpers ---------------------------------------------------------------------------
     async def rooms_for(self, user: User) -> list[dict[str, Any]]:
@@ -795,6 +893,10 @@ class ChatService:
                 raise ChatError(
                     "name_refused", "Ce nom ou ce sujet n'est pas accepté : " + " ".join(screened.reasons)
                 )
+        live = self.hub.sessions.get(user.id)
+        self._check_timeout(
+            live.timed_out_until if live else await self.store.decisions.timed_out_until(user.id, now_ms())
+        )
         if await self.store.rooms.count_owned(user.id) >= self.settings.max_private_rooms_per_user:
             raise ChatError("too_many_rooms", "Vous avez déjà créé le nombre maximal de salons privés.")
         room = Room(

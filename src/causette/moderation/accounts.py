@@ -5,6 +5,8 @@ Every account creation and every login attempt is written to the audit chain.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -101,3 +103,26 @@ class Accounts:
         await self._repo.record_success(row.id, rehash)
         await self._audit.record(f"moderator:{row.id}", "login", f"moderator:{row.id}", {})
         return Moderator(row.id, row.name, row.role)
+
+    # --- console sessions ---------------------------------------------------------------------------
+    async def open_session(self, moderator: Moderator, ttl_seconds: int) -> tuple[str, int]:
+        """A bearer token for the console; only its SHA-256 is stored."""
+        token = secrets.token_urlsafe(32)
+        now = now_ms()
+        expires = now + ttl_seconds * 1000
+        await self._repo.open_session(_token_hash(token), moderator.id, now, expires)
+        return token, expires
+
+    async def session(self, token: str, idle_seconds: int) -> Moderator | None:
+        if not token or len(token) > 200:
+            return None
+        row = await self._repo.touch_session(_token_hash(token), now_ms(), idle_seconds * 1000)
+        return None if row is None else Moderator(row.id, row.name, row.role)
+
+    async def close_session(self, token: str, moderator: Moderator) -> None:
+        await self._repo.close_session(_token_hash(token))
+        await self._audit.record(f"moderator:{moderator.id}", "logout", f"moderator:{moderator.id}", {})
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from causette.domain.ids import new_id
+from causette.moderation.catalog import categories
 from causette.store import Store
 from causette.store.cases import CaseRow
 from causette.store.database import now_ms
@@ -48,7 +49,9 @@ DEFAULT_SEVERITY = 4
 
 
 def severity_of(category: str) -> int:
-    return SEVERITY.get(category, DEFAULT_SEVERITY)
+    """Severity of a notice category (moderation/categories.toml) or of a safety label."""
+    known = categories().get(category)
+    return known.severity if known is not None else SEVERITY.get(category, DEFAULT_SEVERITY)
 
 
 def _digest(data: Any) -> str:
@@ -62,9 +65,8 @@ def snapshot(items: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 class Cases:
-    def __init__(self, store: Store, trusted_flaggers: frozenset[str] = frozenset()) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
-        self._trusted = trusted_flaggers
 
     async def on_report(
         self,
@@ -76,17 +78,34 @@ class Cases:
         user: str | None,
         room: str | None,
         category: str,
+        reporter_key: str | None = None,
+        trusted: bool = False,
     ) -> CaseRow:
-        """Open a case for the report's target, or join the open one (duplicates make one case)."""
+        """Open a case for the report's target, or join the open one (duplicates make one case).
+
+        A trusted flagger's notice (DSA art. 22) comes first in the queue; a notifier
+        deprioritised for manifestly unfounded notices (art. 23) comes last."""
+        subject: str | None = None
         if conv is not None and seq is not None:
             target = f"message:{conv}:{seq}"
+            message = await self._store.messages.get(conv, seq, retracted=True)
+            subject = message.sender_id if message is not None else None
         elif user is not None:
             target = f"user:{user}"
+            subject = user
         else:
             target = f"room:{room}"
-        origin = "trusted" if reporter_id is not None and reporter_id in self._trusted else "report"
-        severity = severity_of(category)
+            found = await self._store.rooms.get(room) if room is not None else None
+            subject = found.owner_id if found is not None else None
         now = now_ms()
+        origin = "report"
+        if trusted:
+            origin = "trusted"
+        elif reporter_key is not None:
+            standing = await self._store.reports.standing(reporter_key)
+            if standing is not None and standing.deprioritised_until > now:
+                origin = "deprioritised"
+        severity = severity_of(category)
         existing = await self._store.cases.open_for(target)
         if existing is not None:
             await self._store.cases.join(existing.id, report_id, severity, origin, now)
@@ -105,6 +124,7 @@ class Cases:
             evidence,
             evidence["sha256"],
             False,
+            subject,
         )
         await self._store.cases.create(case, report_id)
         return case
@@ -139,6 +159,7 @@ class Cases:
             evidence,
             evidence["sha256"],
             False,
+            event.user_id,
         )
         await self._store.cases.create(case, None)
         return case

@@ -26,6 +26,8 @@ class ErrorCode(StrEnum):
     RESTRICTED = "restricted"
     HELD_FOR_REVIEW = "held_for_review"
     REFUSED_BY_POLICY = "refused_by_policy"
+    TIMED_OUT = "timed_out"
+    CATEGORY_INVALID = "category_invalid"
 
 
 class CloseCode:

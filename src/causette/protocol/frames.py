@@ -182,6 +182,8 @@ class ErrorOut(_Server):
     message: str
     cid: str | None = None
     conv: str | None = None
+    # timed_out: when the time-out ends (ms since the epoch).
+    until: int | None = None
 
 
 def encode(frame: BaseModel) -> bytes:
@@ -194,5 +196,7 @@ def encode_dict(frame: dict[str, Any]) -> bytes:
     return orjson.dumps(frame)
 
 
-def error_frame(code: str, message: str, cid: str | None = None, conv: str | None = None) -> bytes:
-    return encode(ErrorOut(code=code, message=message, cid=cid, conv=conv))
+def error_frame(
+    code: str, message: str, cid: str | None = None, conv: str | None = None, until: int | None = None
+) -> bytes:
+    return encode(ErrorOut(code=code, message=message, cid=cid, conv=conv, until=until))

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from causette.store.audit import AuditRepository
 from causette.store.cases import CaseRepository
 from causette.store.database import StoreError, create_engine_for, migrate
+from causette.store.decisions import DecisionRepository
 from causette.store.messages import MessageLog
 from causette.store.moderators import ModeratorRepository
 from causette.store.private import PrivateRepository
@@ -32,6 +33,7 @@ class Store:
     audit: AuditRepository
     moderators: ModeratorRepository
     cases: CaseRepository
+    decisions: DecisionRepository
 
     @classmethod
     def open(cls, url: str, sqlite_synchronous: str = "FULL", max_batch: int = 512) -> Store:
@@ -47,6 +49,7 @@ class Store:
             AuditRepository(engine),
             ModeratorRepository(engine),
             CaseRepository(engine),
+            DecisionRepository(engine),
         )
 
     def start(self) -> None:

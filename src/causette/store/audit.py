@@ -55,6 +55,12 @@ class AuditRepository:
             row = (await conn.execute(select(audit_head).where(audit_head.c.id == 1))).first()
         return None if row is None else (int(row.seq), str(row.hash))
 
+    async def latest(self, limit: int) -> list[AuditRow]:
+        """The newest entries, newest first."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit))
+            return [_row(r) for r in rows]
+
     async def entries(self, batch: int = 1000) -> AsyncIterator[AuditRow]:
         """Every entry in seq order, read in batches."""
         after = 0

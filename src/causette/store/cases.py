@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.store.tables import cases, reports
@@ -26,6 +26,8 @@ class CaseRow:
     evidence: dict[str, Any]
     evidence_sha256: str
     legal_hold: bool
+    subject_id: str | None = None
+    closed_at: int | None = None
 
 
 class CaseRepository:
@@ -55,6 +57,7 @@ class CaseRepository:
                     evidence=orjson.dumps(case.evidence).decode(),
                     evidence_sha256=case.evidence_sha256,
                     legal_hold=case.legal_hold,
+                    subject_id=case.subject_id,
                 )
             )
             if report_id is not None:
@@ -73,21 +76,53 @@ class CaseRepository:
                 "updated_at": now,
                 "severity": min(int(row.severity), severity),
             }
-            if origin == "trusted":
+            if origin == "trusted" or (origin == "report" and row.origin == "deprioritised"):
                 values["origin"] = origin
             await conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
             await conn.execute(update(reports).where(reports.c.id == report_id).values(case_id=case_id))
 
     async def queue(self, limit: int = 100) -> list[CaseRow]:
-        """Open cases, most urgent first: severity, then trusted flaggers (DSA art. 22), then age."""
-        trusted_first = cases.c.origin != "trusted"
+        """Open cases, most urgent first: severity, then trusted flaggers (DSA art. 22), then
+        deprioritised notifiers last (art. 23), then age."""
+        rank = case((cases.c.origin == "trusted", 0), (cases.c.origin == "deprioritised", 2), else_=1)
         async with self._engine.connect() as conn:
             rows = await conn.execute(
                 select(cases)
                 .where(cases.c.status == "open")
-                .order_by(cases.c.severity, trusted_first, cases.c.created_at)
+                .order_by(cases.c.severity, rank, cases.c.created_at)
                 .limit(limit)
             )
+            return [_row(r) for r in rows]
+
+    async def close(self, case_id: str, now: int) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(cases)
+                .where(cases.c.id == case_id, cases.c.status == "open")
+                .values(status="closed", closed_at=now, updated_at=now)
+            )
+
+    async def set_legal_hold(self, case_id: str, hold: bool, now: int) -> bool:
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                update(cases).where(cases.c.id == case_id).values(legal_hold=hold, updated_at=now)
+            )
+            return bool(res.rowcount == 1)
+
+    async def of_subject(self, subject_id: str, limit: int = 50) -> list[CaseRow]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(cases)
+                .where(cases.c.subject_id == subject_id)
+                .order_by(cases.c.created_at.desc())
+                .limit(limit)
+            )
+            return [_row(r) for r in rows]
+
+    async def held(self) -> list[CaseRow]:
+        """Cases under legal hold."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(cases).where(cases.c.legal_hold.is_(True)))
             return [_row(r) for r in rows]
 
     async def get(self, case_id: str) -> CaseRow | None:
@@ -110,4 +145,6 @@ def _row(r: Any) -> CaseRow:
         orjson.loads(r.evidence),
         r.evidence_sha256,
         bool(r.legal_hold),
+        r.subject_id,
+        None if r.closed_at is None else int(r.closed_at),
     )

@@ -168,14 +168,34 @@ class MessageLog:
         async with self._engine.connect() as conn:
             rows = await conn.execute(
                 select(messages)
-                .where(messages.c.conv_id == conv, messages.c.seq > seq)
+                .where(messages.c.conv_id == conv, messages.c.seq > seq, messages.c.retracted.is_(False))
                 .order_by(messages.c.seq)
                 .limit(limit)
             )
             return [_row_message(r) for r in rows]
 
-    async def get(self, conv: str, seq: int) -> Message | None:
+    async def get(self, conv: str, seq: int, *, retracted: bool = False) -> Message | None:
+        """One message; a retracted one only when asked for."""
+        q = select(messages).where(messages.c.conv_id == conv, messages.c.seq == seq)
+        if not retracted:
+            q = q.where(messages.c.retracted.is_(False))
         async with self._engine.connect() as conn:
+            row = (await conn.execute(q)).first()
+        return None if row is None else _row_message(row)
+
+    async def set_retracted(self, conv: str, seq: int, retracted: bool) -> Message | None:
+        """Take a message out of every history (a moderator deleted it), or bring it back (the
+        decision was reversed on appeal). Returns the message if its state changed."""
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                update(messages)
+                .where(
+                    messages.c.conv_id == conv, messages.c.seq == seq, messages.c.retracted.is_(not retracted)
+                )
+                .values(retracted=retracted)
+            )
+            if res.rowcount != 1:
+                return None
             row = (
                 await conn.execute(select(messages).where(messages.c.conv_id == conv, messages.c.seq == seq))
             ).first()
@@ -183,7 +203,7 @@ class MessageLog:
 
     async def latest(self, conv: str, limit: int, before: int | None = None) -> list[Message]:
         """The `limit` latest messages of `conv` (below `before` if given), oldest first."""
-        q = select(messages).where(messages.c.conv_id == conv)
+        q = select(messages).where(messages.c.conv_id == conv, messages.c.retracted.is_(False))
         if before is not None:
             q = q.where(messages.c.seq < before)
         async with self._engine.connect() as conn:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.store.database import StoreError
-from causette.store.tables import moderators
+from causette.store.tables import mod_sessions, moderators
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,54 @@ class ModeratorRepository:
             values["password_hash"] = password_hash
         async with self._engine.begin() as conn:
             await conn.execute(update(moderators).where(moderators.c.id == moderator_id).values(**values))
+
+    async def get(self, moderator_id: str) -> ModeratorRow | None:
+        async with self._engine.connect() as conn:
+            r = (await conn.execute(select(moderators).where(moderators.c.id == moderator_id))).first()
+        return None if r is None else _row(r)
+
+    # --- console sessions (only the token's SHA-256 is stored) ----------------------------------------
+    async def open_session(self, token_sha256: str, moderator_id: str, now: int, expires_at: int) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(mod_sessions).where(mod_sessions.c.expires_at <= now))
+            await conn.execute(
+                mod_sessions.insert().values(
+                    token_sha256=token_sha256,
+                    moderator_id=moderator_id,
+                    created_at=now,
+                    expires_at=expires_at,
+                    last_seen=now,
+                )
+            )
+
+    async def touch_session(self, token_sha256: str, now: int, idle_ms: int) -> ModeratorRow | None:
+        """The moderator of a live session (not expired, not idle too long), which is refreshed."""
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                update(mod_sessions)
+                .where(
+                    mod_sessions.c.token_sha256 == token_sha256,
+                    mod_sessions.c.expires_at > now,
+                    mod_sessions.c.last_seen > now - idle_ms,
+                )
+                .values(last_seen=now)
+                .returning(mod_sessions.c.moderator_id)
+            )
+            moderator_id = res.scalar_one_or_none()
+            if moderator_id is None:
+                return None
+            r = (
+                await conn.execute(
+                    select(moderators).where(
+                        moderators.c.id == moderator_id, moderators.c.disabled.is_(False)
+                    )
+                )
+            ).first()
+        return None if r is None else _row(r)
+
+    async def close_session(self, token_sha256: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(mod_sessions).where(mod_sessions.c.token_sha256 == token_sha256))
 
 
 def _row(r: Any) -> ModeratorRow:

@@ -22,8 +22,9 @@ class RoomRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def sync_catalogue(self, catalogue: Iterable[Room], now: int) -> None:
-        """Make the operator's rooms (config) the active public rooms; keep their history."""
+    async def sync_catalogue(self, catalogue: Iterable[Room], now: int) -> set[str]:
+        """Make the operator's rooms (config) the active public rooms; keep their history.
+        Rooms a moderator closed stay closed; their ids are returned."""
         wanted = list(catalogue)
         async with self._engine.begin() as conn:
             for pos, room in enumerate(wanted):
@@ -38,10 +39,14 @@ class RoomRepository:
                     "position": pos,
                     "active": True,
                 }
-                found = (await conn.execute(select(rooms.c.id).where(rooms.c.id == room.id))).first()
+                found = (
+                    await conn.execute(select(rooms.c.id, rooms.c.closed_at).where(rooms.c.id == room.id))
+                ).first()
                 if found is None:
                     await conn.execute(rooms.insert().values(id=room.id, created_at=now, **values))
                 else:
+                    if found.closed_at is not None:
+                        values["active"] = False
                     await conn.execute(update(rooms).where(rooms.c.id == room.id).values(**values))
             ids = [r.id for r in wanted]
             await conn.execute(
@@ -49,6 +54,20 @@ class RoomRepository:
                 .where(rooms.c.kind != RoomKind.PRIVATE.value, rooms.c.id.not_in(ids))
                 .values(active=False)
             )
+            closed = await conn.execute(select(rooms.c.id).where(rooms.c.closed_at.is_not(None)))
+            return {r.id for r in closed}
+
+    async def set_closed(self, room_id: str, closed: bool, now: int) -> bool:
+        """A moderator closes a room (members leave it, it is no longer listed) or reopens it."""
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                update(rooms)
+                .where(rooms.c.id == room_id)
+                .values(closed_at=now if closed else None, active=not closed)
+            )
+            if closed:
+                await conn.execute(delete(memberships).where(memberships.c.conv_id == room_id))
+            return bool(res.rowcount == 1)
 
     async def active(self) -> list[Room]:
         async with self._engine.connect() as conn:

@@ -25,7 +25,15 @@ class SessionRepository:
             )
             return row.first() is not None
 
-    async def create(self, user: User, now: int, expires_at: int, lease_until: int) -> None:
+    async def create(
+        self,
+        user: User,
+        now: int,
+        expires_at: int,
+        lease_until: int,
+        device_id: str | None = None,
+        address: str | None = None,
+    ) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
                 users.insert().values(
@@ -40,8 +48,28 @@ class SessionRepository:
                     expires_at=expires_at,
                     revoked_at=None,
                     lease_until=lease_until,
+                    device_id=device_id,
+                    address=address,
                 )
             )
+
+    async def unrevoke(self, user_id: str) -> None:
+        """A ban reversed on appeal: the session lives again until its own expiry."""
+        async with self._engine.begin() as conn:
+            await conn.execute(update(users).where(users.c.id == user_id).values(revoked_at=None))
+
+    async def network_of(self, user_id: str) -> tuple[str | None, str | None]:
+        """(device cookie, address) the session entered from."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(select(users.c.device_id, users.c.address).where(users.c.id == user_id))
+            ).first()
+        return (None, None) if row is None else (row.device_id, row.address)
+
+    async def ids_of_device(self, device_id: str) -> list[str]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(users.c.id).where(users.c.device_id == device_id))
+            return [r.id for r in rows]
 
     async def get(self, user_id: str) -> tuple[User, int, int | None] | None:
         """(user, expires_at, revoked_at) or None."""

@@ -38,7 +38,12 @@ users = Table(
     Column("apparent_minor", Boolean, nullable=False, server_default="0"),
     # Comma-separated restrictions, e.g. "private_messages" (policy restrict_sender).
     Column("restrictions", String(200), nullable=False, server_default=""),
+    # The device cookie and address the session entered from: what a ban by device or address
+    # prefix needs (moderation/decisions.py).
+    Column("device_id", String(64)),
+    Column("address", String(64)),
     Index("ix_users_skeleton_lease", "skeleton", "lease_until"),
+    Index("ix_users_device", "device_id"),
 )
 
 conversations = Table(
@@ -66,6 +71,8 @@ rooms = Table(
     Column("position", Integer, nullable=False, default=0),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", BigInteger, nullable=False),
+    # Closed by a moderator: inactive even if the operator's catalogue lists it.
+    Column("closed_at", BigInteger),
 )
 
 memberships = Table(
@@ -137,6 +144,9 @@ messages = Table(
     Column("cid", String(64), nullable=False),
     Column("text", Text, nullable=False),
     Column("at", BigInteger, nullable=False),
+    # Deleted by a moderator: out of every history and resume, kept for the idempotent cid (a
+    # retried say must not bring it back) and for a reversal on appeal.
+    Column("retracted", Boolean, nullable=False, server_default="0"),
     PrimaryKeyConstraint("conv_id", "seq"),
     UniqueConstraint("conv_id", "sender_id", "cid", name="uq_messages_cid"),
 )
@@ -155,6 +165,17 @@ reports = Table(
     Column("status", String(16), nullable=False, default="open"),
     Column("at", BigInteger, nullable=False),
     Column("case_id", String(32)),
+    Column("source", String(8), nullable=False, server_default="chat"),  # chat | form
+    Column("contact", String(200)),
+    Column("good_faith", Boolean, nullable=False, server_default="1"),
+    # Who notified, for art. 23 (unfounded notices): "d:<device>", "u:<user>" or "ip:<prefix>".
+    Column("reporter_key", String(80)),
+    Column("receipt_key_sha256", String(64)),
+    Column("flagger", String(64)),  # trusted flagger's name (art. 22)
+    Column("outcome", Text),  # JSON {"action", "decided_at", "text"} once decided
+    Column("decided_at", BigInteger),
+    Column("unfounded", Boolean, nullable=False, server_default="0"),
+    Index("ix_reports_case", "case_id"),
 )
 
 # Every message the safety engine labelled, whatever the action: held messages wait here for a
@@ -240,6 +261,77 @@ cases = Table(
     Column("evidence", Text, nullable=False),  # JSON: {"items": [{kind, data, sha256}], "sha256"}
     Column("evidence_sha256", String(64), nullable=False),
     Column("legal_hold", Boolean, nullable=False, server_default="0"),
+    Column("subject_id", String(32)),  # the user the case is about (author or reported user)
+    Column("closed_at", BigInteger),
     Index("ix_cases_queue", "status", "severity", "created_at"),
     Index("ix_cases_target", "target", "status"),
+    Index("ix_cases_subject", "subject_id"),
+)
+
+# Moderators' decisions (moderation/decisions.py): each is a statement of reasons (DSA art. 17)
+# and, while in force, the restriction it imposes (time-out, ban of account, device, address prefix).
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("case_id", String(32), nullable=False),
+    Column("moderator_id", String(32), nullable=False),
+    Column("moderator_name", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("ground", String(40), nullable=False),
+    Column("facts", Text, nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("subject_id", String(32)),
+    Column("subject_device", String(64)),
+    Column("until", BigInteger),  # end of a time-out or ban; NULL: permanent
+    Column("ban_device", Boolean, nullable=False, server_default="0"),
+    Column("ban_ip_prefix", String(64)),
+    Column("network_until", BigInteger),  # end of the device / address-prefix ban
+    Column("automated_detection", Boolean, nullable=False, server_default="0"),
+    Column("status", String(12), nullable=False),  # in_force | reversed
+    Column("created_at", BigInteger, nullable=False),
+    Column("appeal_until", BigInteger, nullable=False),
+    Column("appeal_key", String(64), nullable=False),
+    Column("reversed_at", BigInteger),
+    Index("ix_decisions_case", "case_id"),
+    Index("ix_decisions_subject", "subject_id", "action", "status"),
+    Index("ix_decisions_device", "subject_device"),
+    Index("ix_decisions_prefix", "ban_ip_prefix"),
+)
+
+# Appeals against decisions (DSA art. 20): one per decision, decided by another moderator.
+appeals = Table(
+    "appeals",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("decision_id", String(32), nullable=False, unique=True),
+    Column("text", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False),  # open | upheld | reversed
+    Column("decided_by", String(32)),
+    Column("decided_at", BigInteger),
+    Column("reply", Text),
+    Index("ix_appeals_status", "status", "at"),
+)
+
+# Notifiers' record of manifestly unfounded notices (DSA art. 23): warned, then deprioritised.
+reporter_standing = Table(
+    "reporter_standing",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("unfounded", Integer, nullable=False),
+    Column("window_start", BigInteger, nullable=False),
+    Column("warned_at", BigInteger),
+    Column("deprioritised_until", BigInteger, nullable=False, server_default="0"),
+)
+
+# Moderator console sessions: only the SHA-256 of the bearer token is kept.
+mod_sessions = Table(
+    "mod_sessions",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("moderator_id", String(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
 )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from importlib import resources
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -17,8 +18,13 @@ from causette.chat.service import ChatError, ChatService
 from causette.domain.departements import REGIONS
 from causette.domain.errors import DomainError
 from causette.domain.models import User
+from causette.moderation.accounts import Accounts
+from causette.moderation.catalog import categories
+from causette.moderation.decisions import Moderation, ModerationError
+from causette.moderation.notices import Notices
 from causette.settings import Settings
 from causette.store import StoreError
+from causette.web.moderation_api import DEVICE_COOKIE, ApiError, moderation_router
 
 STATIC = resources.files("causette.web").joinpath("static")
 
@@ -34,7 +40,19 @@ STATUS = {
     "room_full": 409,
     "too_many_rooms": 409,
     "unavailable": 503,
+    "banned": 403,
+    "timed_out": 403,
+    "forbidden": 403,
+    "login_failed": 401,
+    "locked": 423,
+    "same_moderator": 409,
+    "appeal_exists": 409,
+    "appeal_decided": 409,
+    "appeal_closed": 403,
 }
+# A device cookie lives this long (seconds): what a ban by device and the statements of reasons
+# shown on the entry page rely on.
+DEVICE_COOKIE_SECONDS = 400 * 86400
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -43,13 +61,9 @@ CSP = (
 )
 
 
-class ApiError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        self.code, self.message = code, message
-
-
-def error_response(code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=STATUS.get(code, 400))
+def error_response(code: str, message: str, extra: dict[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message, **(extra or {})}
+    return JSONResponse({"error": body}, status_code=STATUS.get(code, 400))
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -88,7 +102,13 @@ async def current_user(request: Request) -> User:
 Auth = Annotated[User, Depends(current_user)]
 
 
-def create_app(service: ChatService, settings: Settings) -> FastAPI:
+def create_app(
+    service: ChatService,
+    settings: Settings,
+    moderation: Moderation | None = None,
+    accounts: Accounts | None = None,
+    notices: Notices | None = None,
+) -> FastAPI:
     app = FastAPI(
         title="Causette",
         version="1",
@@ -101,10 +121,14 @@ def create_app(service: ChatService, settings: Settings) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def _api_error(_r: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.code, exc.message)
+        return error_response(exc.code, exc.message, exc.extra)
 
     @app.exception_handler(ChatError)
     async def _chat_error(_r: Request, exc: ChatError) -> JSONResponse:
+        return error_response(exc.code, exc.message, exc.extra)
+
+    @app.exception_handler(ModerationError)
+    async def _moderation_error(_r: Request, exc: ModerationError) -> JSONResponse:
         return error_response(exc.code, exc.message)
 
     @app.exception_handler(DomainError)
@@ -139,10 +163,11 @@ def create_app(service: ChatService, settings: Settings) -> FastAPI:
             "history_size": settings.history_size,
             "max_open_requests": settings.max_open_requests,
             "regions": REGIONS,
+            "report_categories": list(categories()),
         }
 
     @app.post("/api/v1/sessions", status_code=201)
-    async def enter(request: Request) -> dict[str, Any]:
+    async def enter(request: Request, response: Response) -> dict[str, Any]:
         try:
             body = orjson.loads(await request.body())
         except orjson.JSONDecodeError:
@@ -150,7 +175,18 @@ def create_app(service: ChatService, settings: Settings) -> FastAPI:
         if not isinstance(body, dict):
             raise ApiError("bad_request", "Le corps de la requête doit être un objet JSON.")
         address = request.client.host if request.client else "unknown"
-        token, user, expires = await service.enter(body, address)
+        device = request.cookies.get(DEVICE_COOKIE, "")
+        if not (16 <= len(device) <= 64 and device.replace("-", "").replace("_", "").isalnum()):
+            device = secrets.token_urlsafe(24)
+        token, user, expires = await service.enter(body, address, device)
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device,
+            max_age=DEVICE_COOKIE_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
         return {"token": token, "user": user.public(), "expires_at": expires}
 
     @app.delete("/api/v1/sessions/current", status_code=204)
@@ -194,9 +230,26 @@ def create_app(service: ChatService, settings: Settings) -> FastAPI:
     ) -> list[dict[str, Any]]:
         return await service.history(user, conv, before, limit)
 
+    app.state.settings = settings
+    app.state.accounts = accounts
+    if moderation is not None and accounts is not None and notices is not None:
+        app.include_router(moderation_router(service, settings, moderation, accounts, notices))
+
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(str(STATIC.joinpath("index.html")), headers={"Cache-Control": "no-cache"})
+
+    @app.get("/mod/", include_in_schema=False)
+    async def console() -> FileResponse:
+        return FileResponse(str(STATIC.joinpath("mod", "index.html")), headers={"Cache-Control": "no-cache"})
+
+    @app.get("/mod", include_in_schema=False)
+    async def console_slash() -> RedirectResponse:
+        return RedirectResponse("/mod/")
+
+    @app.get("/report", include_in_schema=False)
+    async def report_form() -> FileResponse:
+        return FileResponse(str(STATIC.joinpath("report.html")), headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

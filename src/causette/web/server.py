@@ -12,7 +12,13 @@ import uvicorn
 from causette.bus.local import LocalBus
 from causette.chat.service import ChatService
 from causette.chat.tokens import TokenSigner, load_secret
+from causette.governance.legal import export_case
+from causette.moderation.accounts import Accounts
+from causette.moderation.audit import AuditLog
 from causette.moderation.cases import Cases
+from causette.moderation.catalog import categories
+from causette.moderation.decisions import Moderation, Policy
+from causette.moderation.notices import Notices, parse_trusted
 from causette.safety.classifier import Classifier
 from causette.safety.engine import SafetyEngine
 from causette.settings import Settings
@@ -32,8 +38,31 @@ async def serve(settings: Settings) -> None:
     model = Classifier.load(settings.safety_classifier_file) if settings.safety_classifier_file else None
     cases = Cases(store)
     service = ChatService(
-        settings, store, LocalBus(), signer, engine, model, on_report=cases.on_report, on_flag=cases.on_flag
+        settings,
+        store,
+        LocalBus(),
+        signer,
+        engine,
+        model,
+        on_report=cases.on_report,
+        on_flag=cases.on_flag,
+        report_categories=frozenset(categories()),
     )
+    audit = AuditLog(store.audit)
+
+    async def exporter(case_id: str) -> tuple[str, str]:
+        result = await export_case(store, case_id, settings.effective_exports_dir)
+        return str(result.path), result.manifest_sha256
+
+    policy = Policy(
+        ban_network_max_days=settings.ban_network_max_days,
+        unfounded_warning=settings.unfounded_reports_warning,
+        unfounded_window_days=settings.unfounded_reports_window_days,
+        deprioritise_days=settings.deprioritise_days,
+    )
+    moderation = Moderation(store, audit, service, policy, exporter)
+    accounts = Accounts(store.moderators, audit)
+    notices = Notices(store, cases, parse_trusted(settings.trusted_flaggers))
     await service.start()
     gateway = Gateway(service, settings)
     await gateway.start()
@@ -43,7 +72,7 @@ async def serve(settings: Settings) -> None:
     gc.collect()
     gc.freeze()
     config = uvicorn.Config(
-        create_app(service, settings),
+        create_app(service, settings, moderation, accounts, notices),
         host=settings.host,
         port=settings.port,
         backlog=settings.listen_backlog,

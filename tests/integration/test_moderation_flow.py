@@ -1,0 +1,197 @@
+"""The DSA workflow end to end over the real API (docs/moderation.md), on SQLite and PostgreSQL:
+a report becomes a case with its evidence, a moderator logs in with password and TOTP and times
+the author out, the author holds a statement of reasons and appeals, a second moderator reverses
+the decision, and the audit chain verifies — then fails once a row is tampered with."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pyotp
+from sqlalchemy import text
+
+from causette.store import Store
+from tests.support.harness import Harness, benign_text
+from tests.support.server import ServerProcess
+
+CAUSETTE = Path(sys.executable).with_name("causette")
+PASSWORD = "un mot de passe assez long"
+
+
+def add_moderator(server: ServerProcess, name: str, role: str = "moderator") -> str:
+    """Create an account with the CLI; returns its TOTP secret (from the otpauth URI it prints)."""
+    done = subprocess.run(
+        [str(CAUSETTE), "moderator", "add", name, "--role", role, "--password-stdin", *server.storage_args],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    uri = next(line for line in done.stdout.splitlines() if line.startswith("otpauth://totp/"))
+    return parse_qs(urlsplit(uri).query)["secret"][0]
+
+
+async def login(http: httpx.AsyncClient, name: str, secret: str) -> dict[str, str]:
+    resp = await http.post(
+        "/api/v1/mod/login", json={"name": name, "password": PASSWORD, "code": pyotp.TOTP(secret).now()}
+    )
+    assert resp.status_code == 200, resp.text
+    return {"Authorization": f"Bearer {resp.json()['token']}"}
+
+
+def audit_verify(server: ServerProcess) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CAUSETTE), "audit", "verify", *server.storage_args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def case_for(http: httpx.AsyncClient, mod: dict[str, str], target: str) -> dict[str, Any]:
+    resp = await http.get("/api/v1/mod/queue", headers=mod)
+    assert resp.status_code == 200, resp.text
+    found = [c for c in resp.json() if c["target"] == target]
+    assert len(found) == 1, resp.json()
+    return found[0]
+
+
+async def test_report_case_timeout_statement_appeal_reversal_and_audit(fresh_server: ServerProcess) -> None:
+    async with Harness.on(fresh_server) as chat:
+        http = chat.http
+        alice, a = await chat.online("alice")
+        bob, b = await chat.online("bob")
+        room = await chat.theme_room(alice)
+        await chat.join(a, room)
+        await chat.join(b, room)
+        before = await chat.say(a, room, benign_text("contexte"))
+        reported_text = benign_text("le message signalé")
+        said = await chat.say(a, room, reported_text)
+        await b.expect("msg", seq=said["seq"])
+
+        # A user reports a message.
+        await b.send(
+            t="report", target={"conv": room, "seq": said["seq"]}, category="harassment", text="il insiste"
+        )
+        receipt = await b.expect("reported")
+
+        # Moderators log in with password and TOTP; a wrong code is refused.
+        first, second = add_moderator(fresh_server, "premiere"), add_moderator(fresh_server, "second")
+        wrong = await http.post("/api/v1/mod/login", json={"name": "premiere", "password": PASSWORD, "code": "1"})
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "login_failed"
+        assert (await http.get("/api/v1/mod/queue")).status_code == 401
+        mod1 = await login(http, "premiere", first)
+
+        # The case appears with its evidence.
+        case = await case_for(http, mod1, f"message:{room}:{said['seq']}")
+        assert case["category"] == "harassment" and case["subject"]["id"] == alice.id
+        view = (await http.get(f"/api/v1/mod/cases/{case['id']}", headers=mod1)).json()
+        items = view["case"]["evidence"]["items"]
+        target = [i for i in items if i["kind"] == "target_message"]
+        assert len(target) == 1 and target[0]["data"]["text"] == reported_text
+        assert any(i["kind"] == "context_message" and i["data"]["seq"] == before["seq"] for i in items)
+        assert all(len(i["sha256"]) == 64 for i in items)
+        assert len(view["case"]["evidence_sha256"]) == 64
+        assert [r["id"] for r in view["reports"]] == [receipt["id"]]
+        assert "timeout" in view["actions"]
+
+        # Every action needs a ground.
+        act = f"/api/v1/mod/cases/{case['id']}/actions"
+        no_ground = await http.post(act, headers=mod1, json={"action": "timeout", "duration_minutes": 60})
+        assert no_ground.json()["error"]["code"] == "ground_required"
+
+        # The moderator times the author out.
+        done = await http.post(
+            act,
+            headers=mod1,
+            json={"action": "timeout", "ground": "tos-3", "facts": "Insultes répétées.", "duration_minutes": 60},
+        )
+        assert done.status_code == 200, done.text
+        decision = done.json()["decision"]
+        assert decision["action"] == "timeout" and decision["until"] and done.json()["case"]["status"] == "closed"
+
+        # The author holds a statement of reasons and their next message is refused.
+        notice = await a.expect("notice", code="statement_of_reasons")
+        statement = notice["statement"]
+        assert statement["id"] == decision["id"] and statement["ground"]["ref"] == "tos-3"
+        assert statement["facts"] == "Insultes répétées." and statement["automated_detection"] is False
+        assert statement["until"] == decision["until"] and statement["appeal"]["key"]
+        await a.send(t="say", conv=room, text=benign_text("encore"), cid="after-timeout")
+        refused = await a.expect_error("timed_out")
+        assert refused["until"] == decision["until"] and refused["cid"] == "after-timeout"
+        outcome = await b.expect("notice", code="report_outcome")
+        assert outcome["report"] == receipt["id"]
+        listed = await http.get("/api/v1/statements", headers=alice.headers)
+        assert [s["id"] for s in listed.json()] == [decision["id"]]
+
+        # The author appeals, once.
+        appeal_body = {"statement": decision["id"], "key": statement["appeal"]["key"], "text": "Je conteste."}
+        bad_key = await http.post("/api/v1/appeals", json={**appeal_body, "key": "x"})
+        assert bad_key.status_code == 404
+        filed = await http.post("/api/v1/appeals", json=appeal_body)
+        assert filed.status_code == 201, filed.text
+        again = await http.post("/api/v1/appeals", json=appeal_body)
+        assert again.status_code == 409 and again.json()["error"]["code"] == "appeal_exists"
+
+        # The moderator who acted cannot decide the appeal; a second one reverses it.
+        appeals = (await http.get("/api/v1/mod/appeals", headers=mod1)).json()
+        mine = next(x for x in appeals if x["id"] == filed.json()["id"])
+        assert mine["own"] is True
+        own = await http.post(f"/api/v1/mod/appeals/{mine['id']}", headers=mod1, json={"outcome": "reverse"})
+        assert own.status_code == 409 and own.json()["error"]["code"] == "same_moderator"
+        mod2 = await login(http, "second", second)
+        reversed_ = await http.post(
+            f"/api/v1/mod/appeals/{mine['id']}", headers=mod2, json={"outcome": "reverse", "reply": "Erreur."}
+        )
+        assert reversed_.status_code == 200, reversed_.text
+        assert reversed_.json()["decision"]["status"] == "reversed"
+        decided = await a.expect("notice", code="appeal_decided")
+        assert decided["statement"]["status"] == "reversed" and decided["statement"]["appeal"]["state"] == "reversed"
+        await chat.say(a, room, benign_text("de nouveau libre"))
+
+        # The audit chain verifies, then fails after a tampered row.
+        verified = audit_verify(fresh_server)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        store = Store.open(fresh_server.store_url)
+        try:
+            async with store.engine.begin() as conn:
+                seq = (
+                    await conn.execute(text("SELECT seq FROM audit_log WHERE action = 'case.timeout'"))
+                ).scalar_one()
+                await conn.execute(
+                    text("UPDATE audit_log SET details = '{\"until\": 0}' WHERE seq = :seq"), {"seq": seq}
+                )
+        finally:
+            await store.engine.dispose()
+        broken = audit_verify(fresh_server)
+        assert broken.returncode != 0
+        assert str(seq) in broken.stdout + broken.stderr
+
+
+async def test_the_moderation_api_is_in_the_openapi_schema(fresh_server: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=fresh_server.base_url, trust_env=False) as http:
+        paths = (await http.get("/api/v1/openapi.json")).json()["paths"]
+    for path in (
+        "/api/v1/reports",
+        "/api/v1/reports/{receipt}",
+        "/api/v1/report-categories",
+        "/api/v1/statements",
+        "/api/v1/appeals",
+        "/api/v1/mod/login",
+        "/api/v1/mod/queue",
+        "/api/v1/mod/cases/{case_id}",
+        "/api/v1/mod/cases/{case_id}/actions",
+        "/api/v1/mod/appeals",
+        "/api/v1/mod/appeals/{appeal_id}",
+        "/api/v1/mod/cases/{case_id}/export",
+        "/api/v1/mod/audit",
+    ):
+        assert path in paths, path
