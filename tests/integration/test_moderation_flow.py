@@ -68,7 +68,7 @@ async def test_report_case_timeout_statement_appeal_reversal_and_audit(fresh_ser
     async with Harness.on(fresh_server) as chat:
         http = chat.http
         alice, a = await chat.online("alice")
-        bob, b = await chat.online("bob")
+        _bob, b = await chat.online("bob")
         room = await chat.theme_room(alice)
         await chat.join(a, room)
         await chat.join(b, room)
@@ -85,7 +85,9 @@ async def test_report_case_timeout_statement_appeal_reversal_and_audit(fresh_ser
 
         # Moderators log in with password and TOTP; a wrong code is refused.
         first, second = add_moderator(fresh_server, "premiere"), add_moderator(fresh_server, "second")
-        wrong = await http.post("/api/v1/mod/login", json={"name": "premiere", "password": PASSWORD, "code": "1"})
+        wrong = await http.post(
+            "/api/v1/mod/login", json={"name": "premiere", "password": PASSWORD, "code": "1"}
+        )
         assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "login_failed"
         assert (await http.get("/api/v1/mod/queue")).status_code == 401
         mod1 = await login(http, "premiere", first)
@@ -112,11 +114,20 @@ async def test_report_case_timeout_statement_appeal_reversal_and_audit(fresh_ser
         done = await http.post(
             act,
             headers=mod1,
-            json={"action": "timeout", "ground": "tos-3", "facts": "Insultes répétées.", "duration_minutes": 60},
+            json={
+                "action": "timeout",
+                "ground": "tos-3",
+                "facts": "Insultes répétées.",
+                "duration_minutes": 60,
+            },
         )
         assert done.status_code == 200, done.text
         decision = done.json()["decision"]
-        assert decision["action"] == "timeout" and decision["until"] and done.json()["case"]["status"] == "closed"
+        assert (
+            decision["action"] == "timeout"
+            and decision["until"]
+            and done.json()["case"]["status"] == "closed"
+        )
 
         # The author holds a statement of reasons and their next message is refused.
         notice = await a.expect("notice", code="statement_of_reasons")
@@ -154,7 +165,10 @@ async def test_report_case_timeout_statement_appeal_reversal_and_audit(fresh_ser
         assert reversed_.status_code == 200, reversed_.text
         assert reversed_.json()["decision"]["status"] == "reversed"
         decided = await a.expect("notice", code="appeal_decided")
-        assert decided["statement"]["status"] == "reversed" and decided["statement"]["appeal"]["state"] == "reversed"
+        assert (
+            decided["statement"]["status"] == "reversed"
+            and decided["statement"]["appeal"]["state"] == "reversed"
+        )
         await chat.say(a, room, benign_text("de nouveau libre"))
 
         # The audit chain verifies, then fails after a tampered row.
@@ -195,3 +209,42 @@ async def test_the_moderation_api_is_in_the_openapi_schema(fresh_server: ServerP
         "/api/v1/mod/audit",
     ):
         assert path in paths, path
+
+
+async def test_a_held_message_found_harmless_is_released_to_the_room(fresh_server: ServerProcess) -> None:
+    """An automated flag opens a case marked automated; dismissing a held message delivers it."""
+    async with Harness.on(fresh_server) as chat:
+        http = chat.http
+        alice, a = await chat.online("alice")
+        _bob, b = await chat.online("bob")
+        room = await chat.theme_room(alice)
+        await chat.join(a, room)
+        await chat.join(b, room)
+        # Synthetic: flagged by the drug lexicon, say it was a joke between friends.
+        held_text = "plan c0ke dispo 24/7, livraison rapide"
+        await a.send(t="say", conv=room, text=held_text, cid="held-1")
+        assert (await a.expect("error", cid="held-1"))["code"] == "held_for_review"
+        await b.expect_none("msg")
+
+        mod = await login(http, "moderatrice", add_moderator(fresh_server, "moderatrice"))
+        queue = (await http.get("/api/v1/mod/queue", headers=mod)).json()
+        case = next(c for c in queue if c["target"].startswith("flag:"))
+        assert case["origin"] == "automated" and case["summary"] == held_text
+        assert case["subject"]["id"] == alice.id
+        done = await http.post(
+            f"/api/v1/mod/cases/{case['id']}/actions",
+            headers=mod,
+            json={"action": "dismiss", "ground": "tos-6", "facts": "Plaisanterie sans offre réelle."},
+        )
+        assert done.status_code == 200, done.text
+        delivered = await b.expect("msg", text=held_text)
+        assert delivered["from"]["id"] == alice.id
+        notice = await a.expect("notice", code="message_released")
+        assert notice["cid"] == "held-1"
+        # Released once: a second dismissal of the (closed) case delivers nothing more.
+        await http.post(
+            f"/api/v1/mod/cases/{case['id']}/actions",
+            headers=mod,
+            json={"action": "dismiss", "ground": "tos-6"},
+        )
+        await b.expect_none("msg", text=held_text)

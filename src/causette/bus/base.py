@@ -29,7 +29,7 @@ class Envelope:
     # Typing frames are not echoed to the author's own sockets.
     echo: bool = True
     # Session control on a user channel: "join", "leave", "block", "blocked_by", "unblock",
-    # "unblocked_by", "timeout", "close"; `arg` is the conversation or user it is about, the end
+    # "unblocked_by", "timeout", "unrestrict", "close"; `arg` is the conversation or user it is about, the end
     # of a time-out (ms), or a close code.
     control: str = ""
     arg: str = ""

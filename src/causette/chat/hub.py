@@ -214,6 +214,8 @@ class Hub:
             session.blocked_by.discard(arg)
         elif control == "timeout":
             session.timed_out_until = int(arg)
+        elif control == "unrestrict":
+            session.restrictions.discard(arg)
         if env.payload:
             # Held like conversation frames until the socket's hello, so that they follow
             # its welcome and resume.

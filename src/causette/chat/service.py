@@ -857,6 +857,58 @@ class ChatService:
         self.bus.publish(Envelope(conv, f.encode_dict(message.wire()), sender=message.sender_id))
         return True
 
+    async def release_held(self, event_id: str) -> bool:
+        """A moderator found a held message harmless: it is delivered now, as its author sent it."""
+        event = await self.store.safety.get(event_id)
+        if event is None or event.action != "hold" or event.status != "open":
+            return False
+        found = await self.store.sessions.get(event.user_id)
+        if found is None or not await self.store.safety.set_status(event.id, "open", "released"):
+            return False
+        author, cid = found[0], event.cid or new_id("released-")
+        if event.channel in ("room", "pm") and event.conv_id is not None:
+            message, created = await self.store.messages.append(
+                event.conv_id, author.id, author.pseudonym, author.gender, cid, event.text
+            )
+            if created:
+                self.publish_message(message)
+        elif event.channel == "request" and event.recipient_id is not None:
+            private = self.store.private
+            if await private.conversation_between(author.id, event.recipient_id) is None and not (
+                await private.either_blocked(author.id, event.recipient_id)
+            ):
+                req = PmRequestRecord(
+                    id=new_id("q"),
+                    from_id=author.id,
+                    to_id=event.recipient_id,
+                    text=event.text,
+                    cid=cid,
+                    status=RequestStatus.OPEN,
+                    at=now_ms(),
+                )
+                await private.create_request(req)
+                self.bus.publish(
+                    Envelope(user_channel(req.to_id), f.encode_dict(_request_frame(req, author)))
+                )
+        self.notify(
+            author.id,
+            {
+                "t": "notice",
+                "code": "message_released",
+                "text": "Un modérateur a vérifié votre message retenu : il a été délivré.",
+                "cid": event.cid,
+                "conv": event.conv_id,
+            },
+        )
+        return True
+
+    async def lift_restriction(self, user_id: str, restriction: str) -> bool:
+        """A restriction the engine set pending review ends with the review."""
+        if not await self.store.safety.clear_restriction(user_id, restriction):
+            return False
+        self.bus.publish(Envelope(user_channel(user_id), control="unrestrict", arg=restriction))
+        return True
+
     async def close_room(self, room_id: str) -> bool:
         members = await self.store.rooms.members_of(room_id)
         if not await self.store.rooms.set_closed(room_id, True, now_ms()):

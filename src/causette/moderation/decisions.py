@@ -36,6 +36,8 @@ ACTIONS = ("dismiss", "delete_message", "warn", "timeout", "ban", "close_room", 
 # Actions that restrict a user, and so carry a statement of reasons that can be appealed.
 RESTRICTING = ("delete_message", "warn", "timeout", "ban", "close_room")
 ROLES_ACTING = ("moderator", "admin")
+# The engine's restriction of a sender's private messages pending review (chat.service).
+RESTRICTED_PM = "private_messages"
 ROLES_ESCALATING = ("moderator", "admin", "legal")
 
 RESTRICTION_FR = {
@@ -86,6 +88,10 @@ class Enforcer(Protocol):
     async def close_room(self, room_id: str) -> bool: ...
 
     async def reopen_room(self, room_id: str) -> bool: ...
+
+    async def release_held(self, event_id: str) -> bool: ...
+
+    async def lift_restriction(self, user_id: str, restriction: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +232,9 @@ class Moderation:
                 export = await self.exporter(case.id)
         await self.store.decisions.create(decision)
         await self._take_effect(decision, kind, ident, seq)
+        if case.origin == "automated" and case.subject_id and req.action not in ("ban", "escalate"):
+            # Private messages the engine suspended pending review: the review is done.
+            await self.enforcer.lift_restriction(case.subject_id, RESTRICTED_PM)
         details: dict[str, Any] = {
             "decision": decision.id,
             "ground": ground.ref,
@@ -249,6 +258,12 @@ class Moderation:
 
     async def _take_effect(self, d: DecisionRow, kind: str, ident: str, seq: int | None) -> None:
         e = self.enforcer
+        if kind == "flag" and d.action != "escalate":
+            # A message the engine held: released if harmless, otherwise it never goes out.
+            if d.action == "dismiss":
+                await e.release_held(ident)
+            else:
+                await self.store.safety.set_status(ident, "open", "rejected")
         if d.action == "delete_message" and kind == "message" and seq is not None:
             await e.retract(ident, seq)
         elif d.action == "timeout" and d.subject_id is not None and d.until is not None:

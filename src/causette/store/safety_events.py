@@ -97,6 +97,37 @@ class SafetyEventRepository:
             rows = await conn.execute(q.order_by(safety_events.c.at.desc()).limit(limit))
             return [_event(r) for r in rows]
 
+    async def get(self, event_id: str) -> SafetyEvent | None:
+        async with self._engine.connect() as conn:
+            r = (await conn.execute(select(safety_events).where(safety_events.c.id == event_id))).first()
+        return None if r is None else _event(r)
+
+    async def set_status(self, event_id: str, from_status: str, to_status: str) -> bool:
+        """Move an event on (a held message released or rejected by a moderator), once."""
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                update(safety_events)
+                .where(safety_events.c.id == event_id, safety_events.c.status == from_status)
+                .values(status=to_status)
+            )
+            return bool(res.rowcount == 1)
+
+    async def clear_restriction(self, user_id: str, restriction: str) -> bool:
+        """Lift a restriction the engine set pending review; True if the user had it."""
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(select(users.c.restrictions).where(users.c.id == user_id))).first()
+            if row is None:
+                return False
+            current = {r for r in str(row.restrictions).split(",") if r}
+            if restriction not in current:
+                return False
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(restrictions=",".join(sorted(current - {restriction})))
+            )
+            return True
+
     async def mark_user(self, user_id: str, *, apparent_minor: bool = False, restriction: str = "") -> None:
         async with self._engine.begin() as conn:
             row = (await conn.execute(select(users.c.restrictions).where(users.c.id == user_id))).first()
