@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 DATA ?= ./var
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run migrate test lint typecheck unit clean services
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install run migrate test lint typecheck unit clean services chromium
 
 install: $(STAMP)
 
@@ -33,7 +35,15 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -q tests/unit
 
-test: install lint typecheck
+# Browser tests drive Debian's Chromium through Playwright; no tool downloads a browser of its own.
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the browser tests"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+
+test: install chromium lint typecheck
 	$(BIN)/pytest -q
 
 clean:

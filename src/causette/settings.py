@@ -184,6 +184,14 @@ class Settings:
                 raise SettingsError(f"{name} must be positive")
         if self.sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise SettingsError("sqlite_synchronous must be FULL, NORMAL or EXTRA")
+        for entry in self.trusted_flaggers:
+            name, _, digest = entry.rpartition(":")
+            if (
+                not name.strip()
+                or len(digest) != 64
+                or any(c not in "0123456789abcdefABCDEF" for c in digest)
+            ):
+                raise SettingsError(f"trusted_flaggers: {entry!r} is not 'name:<sha256 hex of the key>'")
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}

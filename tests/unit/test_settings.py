@@ -336,3 +336,10 @@ def test_example_config_sets_every_key_to_its_default() -> None:
 
 def test_every_setting_appears_in_the_example_config() -> None:
     assert set(example_keys()) == FIELDS
+
+
+def test_trusted_flaggers_must_be_names_with_a_sha256() -> None:
+    Settings(trusted_flaggers=["asso:" + "ab" * 32]).check()
+    for bad in ("asso", "asso:1234", ":" + "ab" * 32, "asso:" + "zz" * 32):
+        with pytest.raises(SettingsError, match="trusted_flaggers"):
+            Settings(trusted_flaggers=[bad]).check()
