@@ -248,3 +248,14 @@ async def test_a_held_message_found_harmless_is_released_to_the_room(fresh_serve
             json={"action": "dismiss", "ground": "tos-6"},
         )
         await b.expect_none("msg", text=held_text)
+
+
+async def test_a_totp_code_logs_in_once(fresh_server: ServerProcess) -> None:
+    """RFC 6238, 5.2: a code accepted once is not accepted again (no replay)."""
+    secret = add_moderator(fresh_server, "unique")
+    async with httpx.AsyncClient(base_url=fresh_server.base_url, trust_env=False) as http:
+        code = pyotp.TOTP(secret).now()
+        body = {"name": "unique", "password": PASSWORD, "code": code}
+        assert (await http.post("/api/v1/mod/login", json=body)).status_code == 200
+        replay = await http.post("/api/v1/mod/login", json=body)
+        assert replay.status_code == 401 and replay.json()["error"]["code"] == "login_failed"

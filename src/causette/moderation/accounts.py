@@ -6,6 +6,7 @@ Every account creation and every login attempt is written to the audit chain.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -87,7 +88,9 @@ class Accounts:
             password_ok: bool = _hasher.verify(row.password_hash, password)
         except (VerificationError, InvalidHashError):
             password_ok = False
-        code_ok = pyotp.TOTP(row.totp_secret).verify(code, for_time=int(at), valid_window=1)
+        step = _totp_step(row.totp_secret, code, at)
+        # A code is good once: a step at or before the last login's is a replay.
+        code_ok = step is not None and step > row.totp_last_step
         if not (password_ok and code_ok):
             failures = row.failed_logins + 1
             locked = int((at + LOCKOUT_SECONDS) * 1000) if failures >= MAX_FAILED_LOGINS else 0
@@ -100,7 +103,8 @@ class Accounts:
             )
             raise AccountError("login_failed", "wrong name, password or code")
         rehash = _hasher.hash(password) if _hasher.check_needs_rehash(row.password_hash) else None
-        await self._repo.record_success(row.id, rehash)
+        assert step is not None
+        await self._repo.record_success(row.id, rehash, step)
         await self._audit.record(f"moderator:{row.id}", "login", f"moderator:{row.id}", {})
         return Moderator(row.id, row.name, row.role)
 
@@ -122,6 +126,16 @@ class Accounts:
     async def close_session(self, token: str, moderator: Moderator) -> None:
         await self._repo.close_session(_token_hash(token))
         await self._audit.record(f"moderator:{moderator.id}", "logout", f"moderator:{moderator.id}", {})
+
+
+def _totp_step(secret: str, code: str, at: float) -> int | None:
+    """The time step (30 s) whose code this is, allowing one step of clock drift either way."""
+    totp = pyotp.TOTP(secret)
+    now_step = int(at) // totp.interval
+    for step in (now_step, now_step - 1, now_step + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code.strip()):
+            return step
+    return None
 
 
 def _token_hash(token: str) -> str:

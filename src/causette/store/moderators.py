@@ -23,6 +23,7 @@ class ModeratorRow:
     failed_logins: int
     locked_until: int
     disabled: bool
+    totp_last_step: int = 0
 
 
 class NameTaken(StoreError):
@@ -65,8 +66,10 @@ class ModeratorRepository:
                 .values(failed_logins=failures, locked_until=locked_until)
             )
 
-    async def record_success(self, moderator_id: str, password_hash: str | None = None) -> None:
-        values: dict[str, Any] = {"failed_logins": 0, "locked_until": 0}
+    async def record_success(
+        self, moderator_id: str, password_hash: str | None = None, totp_step: int = 0
+    ) -> None:
+        values: dict[str, Any] = {"failed_logins": 0, "locked_until": 0, "totp_last_step": totp_step}
         if password_hash is not None:
             values["password_hash"] = password_hash
         async with self._engine.begin() as conn:
@@ -131,4 +134,5 @@ def _row(r: Any) -> ModeratorRow:
         int(r.failed_logins),
         int(r.locked_until),
         bool(r.disabled),
+        int(r.totp_last_step),
     )

@@ -242,6 +242,8 @@ moderators = Table(
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", BigInteger, nullable=False, server_default="0"),
     Column("disabled", Boolean, nullable=False, server_default="0"),
+    # The TOTP time step of the last successful login: a code is accepted once (no replay).
+    Column("totp_last_step", BigInteger, nullable=False, server_default="0"),
 )
 
 # Moderation cases (moderation/cases.py): one per target while open; the evidence snapshot is

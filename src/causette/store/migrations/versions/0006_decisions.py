@@ -84,6 +84,8 @@ def upgrade() -> None:
         sa.Column("warned_at", sa.BigInteger()),
         sa.Column("deprioritised_until", sa.BigInteger(), nullable=False, server_default="0"),
     )
+    with op.batch_alter_table("moderators") as batch_op:
+        batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=False, server_default="0"))
     op.create_table(
         "mod_sessions",
         sa.Column("token_sha256", sa.String(length=64), primary_key=True),
@@ -96,6 +98,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("mod_sessions")
+    with op.batch_alter_table("moderators") as batch_op:
+        batch_op.drop_column("totp_last_step")
     op.drop_table("reporter_standing")
     op.drop_index("ix_appeals_status", table_name="appeals")
     op.drop_table("appeals")
