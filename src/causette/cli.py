@@ -1,4 +1,4 @@
-"""The `causette` command: serve, migrate."""
+"""The `causette` command: serve, migrate, moderator, audit, legal, safety."""
 
 from __future__ import annotations
 
@@ -59,6 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="check the hash chain: exit 0 if intact, 1 naming the first bad entry"
     )
     _add_common(verify)
+
+    legal = sub.add_parser("legal", help="DSA art. 18: legal holds and packages for authorities")
+    legal_sub = legal.add_subparsers(dest="legal_command", required=True)
+    export = legal_sub.add_parser(
+        "export", help="put a case under legal hold and write its package for authorities"
+    )
+    export.add_argument("--case", required=True, dest="case_id", help="the case id (c…)")
+    export.add_argument(
+        "--out", help="directory of the packages (env CAUSETTE_EXPORTS_DIR; default <data_dir>/exports)"
+    )
+    _add_common(export)
+    hold = legal_sub.add_parser("hold", help="put a case under legal hold (retention keeps it)")
+    hold.add_argument("--case", required=True, dest="case_id", help="the case id (c…)")
+    hold.add_argument("--release", action="store_true", help="lift the hold instead")
+    _add_common(hold)
 
     safety = sub.add_parser("safety", help="the safety engine offline: classify, eval, train")
     safety_sub = safety.add_subparsers(dest="safety_command", required=True)
@@ -135,6 +150,42 @@ async def _audit_verify(settings: Settings) -> int:
         return 0
     print(f"audit chain BROKEN at entry {verdict.first_bad}: {verdict.reason}")
     return 1
+
+
+async def _legal(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from causette.governance.legal import LegalError, export_case, set_hold
+    from causette.moderation.audit import AuditLog
+    from causette.store import Store
+
+    store = Store.open(settings.effective_database_url, settings.sqlite_synchronous)
+    target = f"case:{args.case_id}"
+    try:
+        audit = AuditLog(store.audit)
+        if args.legal_command == "export":
+            out = Path(args.out) if args.out else settings.effective_exports_dir
+            result = await export_case(store, args.case_id, out)
+            await audit.record(
+                "cli",
+                "legal.export",
+                target,
+                {"manifest_sha256": result.manifest_sha256, "path": str(result.path), "files": result.files},
+            )
+            print(f"package: {result.path}")
+            print(f"manifest SHA-256: {result.manifest_sha256}")
+            print(f"case {args.case_id} is under legal hold")
+            return 0
+        hold = not args.release
+        await set_hold(store, args.case_id, hold)
+        await audit.record("cli", "legal.hold" if hold else "legal.release", target, {"legal_hold": hold})
+        print(f"case {args.case_id} is {'under' if hold else 'no longer under'} legal hold")
+        return 0
+    except LegalError as exc:
+        print(f"causette: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        await store.engine.dispose()
 
 
 def _safety(args: argparse.Namespace) -> int:
@@ -214,6 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_moderator_add(settings, args))
     if args.command == "audit":
         return asyncio.run(_audit_verify(settings))
+    if args.command == "legal":
+        migrate(settings.effective_database_url)
+        return asyncio.run(_legal(settings, args))
     if args.command == "migrate":
         migrate(settings.effective_database_url)
         print("database is up to date")

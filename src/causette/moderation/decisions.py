@@ -225,12 +225,13 @@ class Moderation:
             appeal_until=now + APPEAL_WINDOW_MS,
             appeal_key=secrets.token_urlsafe(24),
         )
+        await self.store.decisions.create(decision)
         export: tuple[str, str] | None = None
         if req.action == "escalate":
+            # The package holds the escalation decision itself; the audit entry, its manifest hash.
             await self.store.cases.set_legal_hold(case.id, True, now)
             if self.exporter is not None:
                 export = await self.exporter(case.id)
-        await self.store.decisions.create(decision)
         await self._take_effect(decision, kind, ident, seq)
         if case.origin == "automated" and case.subject_id and req.action not in ("ban", "escalate"):
             # Private messages the engine suspended pending review: the review is done.
