@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     hold.add_argument("--case", required=True, dest="case_id", help="the case id (c…)")
     hold.add_argument("--release", action="store_true", help="lift the hold instead")
     _add_common(hold)
+    pubkey = legal_sub.add_parser(
+        "pubkey", help="print the public key that signs the packages, and its fingerprint"
+    )
+    _add_common(pubkey)
 
     safety = sub.add_parser("safety", help="the safety engine offline: classify, eval, train")
     safety_sub = safety.add_subparsers(dest="safety_command", required=True)
@@ -156,6 +160,7 @@ async def _legal(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from causette.governance.legal import LegalError, export_case, set_hold
+    from causette.governance.signing import load_signing_key
     from causette.moderation.audit import AuditLog
     from causette.store import Store
 
@@ -165,7 +170,8 @@ async def _legal(settings: Settings, args: argparse.Namespace) -> int:
         audit = AuditLog(store.audit)
         if args.legal_command == "export":
             out = Path(args.out) if args.out else settings.effective_exports_dir
-            result = await export_case(store, args.case_id, out)
+            key = load_signing_key(settings.data_dir)
+            result = await export_case(store, args.case_id, out, signing_key=key)
             await audit.record(
                 "cli",
                 "legal.export",
@@ -265,6 +271,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_moderator_add(settings, args))
     if args.command == "audit":
         return asyncio.run(_audit_verify(settings))
+    if args.command == "legal" and args.legal_command == "pubkey":
+        from causette.governance.signing import fingerprint, load_signing_key, public_pem
+
+        key = load_signing_key(settings.data_dir)
+        sys.stdout.write(public_pem(key).decode())
+        print(f"fingerprint (SHA-256 of the raw key): {fingerprint(key)}")
+        return 0
     if args.command == "legal":
         migrate(settings.effective_database_url)
         return asyncio.run(_legal(settings, args))

@@ -296,3 +296,26 @@ async def test_legal_commands_on_an_unknown_case_exit_2_with_a_message(server: S
         done = _legal(server, *args)
         assert done.returncode == 2
         assert "no case cnosuchcase" in done.stderr
+
+
+def test_packages_are_signed_with_the_installation_key(tmp_path: Path) -> None:
+    """manifest.sig verifies with signing-key.pub, whose fingerprint `legal pubkey` prints; a
+    changed manifest no longer verifies."""
+    from causette.governance.signing import fingerprint, load_signing_key, public_pem, sign, verify
+
+    key = load_signing_key(tmp_path)
+    assert (tmp_path / "export-signing.key").stat().st_mode & 0o777 == 0o600
+    assert fingerprint(load_signing_key(tmp_path)) == fingerprint(key)  # kept, not remade
+    manifest = b'{"case": "c1", "files": {}}\n'
+    signature = sign(key, manifest)
+    assert verify(public_pem(key), manifest, signature)
+    assert not verify(public_pem(key), manifest.replace(b"c1", b"c2"), signature)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("causette")), "legal", "pubkey", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert public_pem(key).decode() in done.stdout and fingerprint(key) in done.stdout

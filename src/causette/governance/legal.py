@@ -11,6 +11,8 @@ information for one case as a directory an authority can check without Causette:
         audit.json       the audit entries about the case, and the head of the audit chain
         manifest.json    {"case", "created_at", "generator", "files": {name: SHA-256}}
         manifest.sha256  SHA-256 of manifest.json, in `sha256sum` format
+        manifest.sig     Ed25519 signature of manifest.json (base64), by the installation's key
+        signing-key.pub  that key's public half (PEM); its fingerprint is `causette legal pubkey`
 
 `sha256sum -c manifest.sha256` checks the manifest; each file's SHA-256 against the manifest checks
 the rest. The manifest's hash is what a caller records in the audit chain (`causette legal
@@ -34,7 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from causette.governance.signing import public_pem, sign
 from causette.store import Store
 from causette.store.audit import AuditRow
 from causette.store.cases import CaseRow
@@ -45,6 +49,8 @@ EVIDENCE_FILE = "evidence.json"
 AUDIT_FILE = "audit.json"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_HASH_FILE = "manifest.sha256"
+SIGNATURE_FILE = "manifest.sig"
+PUBLIC_KEY_FILE = "signing-key.pub"
 # Owner only: the package holds personal data (declared profile, device cookie, address).
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -87,7 +93,13 @@ async def set_hold(store: Store, case_id: str, hold: bool, now: int | None = Non
         raise LegalError("not_found", f"no case {case_id}")
 
 
-async def export_case(store: Store, case_id: str, out_dir: Path, now_ms: int | None = None) -> ExportResult:
+async def export_case(
+    store: Store,
+    case_id: str,
+    out_dir: Path,
+    now_ms: int | None = None,
+    signing_key: Ed25519PrivateKey | None = None,
+) -> ExportResult:
     """Hold the case and write its package under `out_dir`; see the module docstring."""
     now = clock() if now_ms is None else now_ms
     await set_hold(store, case_id, True, now)
@@ -106,6 +118,9 @@ async def export_case(store: Store, case_id: str, out_dir: Path, now_ms: int | N
     manifest_sha256 = _sha256(manifest)
     contents[MANIFEST_FILE] = manifest
     contents[MANIFEST_HASH_FILE] = f"{manifest_sha256}  {MANIFEST_FILE}\n".encode()
+    if signing_key is not None:
+        contents[SIGNATURE_FILE] = sign(signing_key, manifest)
+        contents[PUBLIC_KEY_FILE] = public_pem(signing_key)
     name = f"case-{case_id}-{_utc(now)}"
     path = await asyncio.to_thread(_write_package, Path(out_dir), name, contents)
     return ExportResult(path, manifest_sha256, files)

@@ -13,6 +13,7 @@ from causette.bus.local import LocalBus
 from causette.chat.service import ChatService
 from causette.chat.tokens import TokenSigner, load_secret
 from causette.governance.legal import export_case
+from causette.governance.signing import load_signing_key
 from causette.moderation.accounts import Accounts
 from causette.moderation.audit import AuditLog
 from causette.moderation.cases import Cases
@@ -50,8 +51,10 @@ async def serve(settings: Settings) -> None:
     )
     audit = AuditLog(store.audit)
 
+    signing_key = load_signing_key(settings.data_dir)
+
     async def exporter(case_id: str) -> tuple[str, str]:
-        result = await export_case(store, case_id, settings.effective_exports_dir)
+        result = await export_case(store, case_id, settings.effective_exports_dir, signing_key=signing_key)
         return str(result.path), result.manifest_sha256
 
     policy = Policy(
