@@ -259,3 +259,42 @@ async def test_a_totp_code_logs_in_once(fresh_server: ServerProcess) -> None:
         assert (await http.post("/api/v1/mod/login", json=body)).status_code == 200
         replay = await http.post("/api/v1/mod/login", json=body)
         assert replay.status_code == 401 and replay.json()["error"]["code"] == "login_failed"
+
+
+async def test_an_automated_flag_the_policy_escalates_is_under_legal_hold_from_the_start(
+    server: ServerProcess,
+) -> None:
+    from causette.domain.ids import new_id
+    from causette.moderation.cases import Cases
+    from causette.store.safety_events import SafetyEvent
+
+    store = Store.open(server.store_url)
+    try:
+        cases = Cases(store)
+        made = []
+        for escalate in (True, False):
+            event = SafetyEvent(
+                id=new_id("e"),
+                at=0,
+                user_id="u-synthetic",
+                channel="pm",
+                conv_id=None,
+                seq=None,
+                recipient_id=None,
+                cid=new_id("cid"),
+                text="texte synthétique",
+                action="hold",
+                labels=["threat"],
+                severities={},
+                reasons=[],
+                evidence=[],
+                open_case=True,
+                escalate=escalate,
+                status="open",
+            )
+            made.append(await cases.on_flag(await store.safety.record(event)))
+        held, not_held = [await store.cases.get(c.id) for c in made]
+        assert held is not None and held.legal_hold and held.origin == "automated"
+        assert not_held is not None and not not_held.legal_hold
+    finally:
+        await store.engine.dispose()

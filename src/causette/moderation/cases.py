@@ -158,7 +158,9 @@ class Cases:
             now,
             evidence,
             evidence["sha256"],
-            False,
+            # The policy marks what may concern the authorities (DSA art. 18): its evidence is kept
+            # under legal hold from the start, before anyone looks at it.
+            event.escalate,
             event.user_id,
         )
         await self._store.cases.create(case, None)
