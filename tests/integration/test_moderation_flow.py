@@ -59,7 +59,7 @@ def audit_verify(server: ServerProcess) -> subprocess.CompletedProcess[str]:
 async def case_for(http: httpx.AsyncClient, mod: dict[str, str], target: str) -> dict[str, Any]:
     resp = await http.get("/api/v1/mod/queue", headers=mod)
     assert resp.status_code == 200, resp.text
-    found = [c for c in resp.json() if c["target"] == target]
+    found: list[dict[str, Any]] = [c for c in resp.json() if c["target"] == target]
     assert len(found) == 1, resp.json()
     return found[0]
 
