@@ -3,10 +3,13 @@
 // goes back to the entry form.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  // `details` is the whole error object of the body: some refusals carry more than a code, such
+  // as the statement id of a ban (403 banned).
+  constructor(status, code, message, details = {}) {
     super(message || code);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -21,7 +24,9 @@ export function setUnauthorizedHandler(fn) {
   onUnauthorized = fn;
 }
 
-async function request(method, path, body) {
+// `withCookies`: send and accept the HttpOnly device cookie (causette_device). Only entry, the
+// statements of reasons and appeals need it; every other call identifies itself by its token.
+async function request(method, path, body, { withCookies = false } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -32,7 +37,7 @@ async function request(method, path, body) {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
-      credentials: 'omit',
+      credentials: withCookies ? 'same-origin' : 'omit',
     });
   } catch {
     throw new ApiError(0, 'network', '');
@@ -46,7 +51,7 @@ async function request(method, path, body) {
   }
   if (!res.ok) {
     const err = (data && data.error) || {};
-    const error = new ApiError(res.status, err.code || `http_${res.status}`, err.message || '');
+    const error = new ApiError(res.status, err.code || `http_${res.status}`, err.message || '', err);
     if (res.status === 401 && token) onUnauthorized(error);
     throw error;
   }
@@ -63,7 +68,7 @@ function query(params) {
 }
 
 export const getConfig = () => request('GET', '/api/v1/config');
-export const createSession = (entry) => request('POST', '/api/v1/sessions', entry);
+export const createSession = (entry) => request('POST', '/api/v1/sessions', entry, { withCookies: true });
 export const endSession = () => request('DELETE', '/api/v1/sessions/current');
 export const getMe = () => request('GET', '/api/v1/me');
 export const getRooms = () => request('GET', '/api/v1/rooms');
@@ -73,3 +78,9 @@ export const invite = (roomId, userId) =>
 export const getUsers = (filters) => request('GET', `/api/v1/users${query(filters)}`);
 export const getHistory = (conv, { before, limit = 50 } = {}) =>
   request('GET', `/api/v1/history/${encodeURIComponent(conv)}${query({ before, limit })}`);
+
+// Moderation seen from the user's side (docs/moderation.md, "Public endpoints").
+export const getStatements = () => request('GET', '/api/v1/statements', undefined, { withCookies: true });
+export const appeal = (statement, key, text) =>
+  request('POST', '/api/v1/appeals', { statement, key, text }, { withCookies: true });
+export const getReportCategories = () => request('GET', '/api/v1/report-categories');

@@ -4,6 +4,7 @@
 import * as api from './api.js';
 import * as chat from './chat.js';
 import { applyI18n, t, toggleLang } from './i18n.js';
+import * as statements from './statements.js';
 import { store } from './store.js';
 import * as views from './views.js';
 
@@ -25,6 +26,7 @@ let loggingOut = false;
 function boot() {
   applyI18n();
   views.mount();
+  statements.mount($('statements'));
   $('lang-switch').addEventListener('click', toggleLang);
   $('logout').addEventListener('click', logout);
   $('entry-form').addEventListener('submit', onEntry);
@@ -46,6 +48,9 @@ function showEntry(message = '') {
   setEntryError(message);
   store.touch('conn');
   if (!underage) $('entry-pseudonym').focus();
+  // Decisions about this device (cookie) or the session that just ended: a ban shows here, with
+  // its appeal form, before anyone tries to enter again.
+  statements.load();
 }
 
 function setEntryError(message, fieldId = null) {
@@ -78,7 +83,11 @@ async function onEntry(e) {
     store.setSession({ token: res.token, user: res.user, expires_at: res.expires_at });
     enterChat();
   } catch (err) {
-    if (err.code === 'underage') {
+    if (err.code === 'banned') {
+      // 403 {"error": {"code": "banned", "statement": "d…"}}: the ban's statement and its appeal.
+      setEntryError(err.message || t('entry.banned'));
+      statements.load({ reveal: err.details?.statement ?? null });
+    } else if (err.code === 'underage') {
       store.underage = true;
       showEntry(err.message || t('entry.underage_title'));
       $('underage-help').focus();
@@ -110,7 +119,7 @@ function sessionEnded() {
   chat.stop();
   store.clearSession();
   views.resetChatView();
-  showEntry(loggingOut ? '' : t('session.ended'));
+  showEntry(loggingOut ? '' : statements.hasActiveBan() ? t('entry.banned') : t('session.ended'));
 }
 
 async function logout() {

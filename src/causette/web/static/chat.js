@@ -2,9 +2,10 @@
 // REST calls. Frame names and fields follow docs/protocol.md.
 
 import * as api from './api.js';
-import { t, has } from './i18n.js';
+import { t, has, getLang } from './i18n.js';
+import * as statements from './statements.js';
 import { store, keyOf, TYPING_SHOW_MS } from './store.js';
-import { charCount } from './ui.js';
+import { charCount, formatDateTime } from './ui.js';
 import { Connection } from './ws.js';
 
 const ROOMS_REFRESH_MS = 15000;
@@ -34,6 +35,12 @@ export function errorText(code, message) {
   return has(`error.${code}`) ? t(`error.${code}`) : t('error.unknown', { code });
 }
 
+// `error{code: "timed_out", until}`: the end of the time-out, said plainly.
+export function timedOutText(until, message) {
+  if (Number(until) > 0) return t('timeout.until', { until: formatDateTime(Number(until)) });
+  return errorText('timed_out', message);
+}
+
 function send(frame) {
   return Boolean(conn && conn.send(frame));
 }
@@ -55,6 +62,10 @@ export function start({ onSessionEnded }) {
   conn.start();
   refreshRooms();
   refreshUsers();
+  statements.load().then(() => {
+    const until = statements.timedOutUntil();
+    if (until > store.timedOutUntil) store.setTimedOut(until);
+  });
   clearInterval(roomsTimer);
   roomsTimer = setInterval(() => {
     if (!document.hidden) refreshRooms();
@@ -186,6 +197,21 @@ const handlers = {
       return;
     }
     store.ack(f.cid, f.conv, f.seq);
+    // Stored: whatever time-out there was is over (expired, or reversed on appeal).
+    if (store.timedOutUntil) store.setTimedOut(0);
+  },
+
+  // A moderator deleted the message (docs/moderation.md, "What the actions do").
+  retract(f) {
+    store.retract(f.conv, f.seq);
+  },
+
+  room_closed(f) {
+    const conv = store.conv(f.conv) || store.convByRoom(f.conv);
+    const name = conv?.title || store.room(f.conv)?.name || String(f.conv);
+    if (conv) store.removeConv(conv.key);
+    store.notify(t('room.closed', { name }), { kind: 'safety' });
+    refreshRooms();
   },
 
   msg(f) {
@@ -254,11 +280,29 @@ const handlers = {
   },
 
   notice(f) {
+    if (f.code === 'statement_of_reasons') {
+      // The full statement and its appeal form go in the panel; the notice points to it.
+      statements.fromNotice(f);
+      store.notify(t('statement.notice'), { kind: 'safety' });
+      return;
+    }
+    if (f.code === 'appeal_decided') {
+      // The appeal's outcome, with the statement as it now stands (reversed or upheld).
+      const s = statements.fromNotice(f, { keepText: true });
+      if (s && s.status === 'reversed' && s.action === 'timeout') store.setTimedOut(0);
+      store.notify(f.text || t('statement.notice'), { kind: 'info', sticky: true });
+      return;
+    }
+    if (f.code === 'report_outcome') {
+      store.notify(f.text || t('report.outcome'), { kind: 'info', sticky: true });
+      return;
+    }
     store.notify(f.text || f.code, { kind: 'safety' });
   },
 
   error(f) {
-    const text = errorText(f.code, f.message);
+    if (f.code === 'timed_out') store.setTimedOut(f.until);
+    const text = f.code === 'timed_out' ? timedOutText(f.until, f.message) : errorText(f.code, f.message);
     if (f.cid != null) {
       const pm = pmRequests.get(f.cid);
       if (pm) {
@@ -433,4 +477,27 @@ export async function invite(roomId, user) {
 
 export function dismissInvite(roomId) {
   store.removeInvite(roomId);
+}
+
+// GET /api/v1/report-categories, asked once: [{id, label: {fr, en}, severity}], most urgent first.
+let reportCategoriesCache = null;
+
+export async function loadReportCategories() {
+  if (reportCategoriesCache) return reportCategoriesCache;
+  try {
+    const list = await api.getReportCategories();
+    if (Array.isArray(list) && list.length) reportCategoriesCache = list;
+  } catch {
+    // The built-in list stays offered.
+  }
+  return reportCategoriesCache;
+}
+
+export function reportCategoriesFromServer() {
+  if (!reportCategoriesCache) return null;
+  const lang = getLang();
+  return reportCategoriesCache.map((c) => ({
+    code: String(c.id),
+    label: String((c.label && typeof c.label === 'object' ? c.label[lang] || c.label.fr : c.label) || c.id),
+  }));
 }

@@ -119,6 +119,7 @@ class Store {
     this.blocked = new Set(); // user keys
     this.notices = [];
     this.conn = { state: 'idle', retryAt: 0 };
+    this.timedOutUntil = 0; // ms: until then the server answers `say` with timed_out
     this.panel = 'rooms'; // the panel shown on a narrow screen
     this.wide = false; // every panel visible at once
     this.touch('all');
@@ -414,6 +415,28 @@ class Store {
     }
     this.touch('messages');
     this.saveSoon();
+  }
+
+  // A moderator deleted a stored message (`retract{conv, seq}`): it leaves the view and the
+  // saved history. Its seq stays the resume point, so it never comes back on a reconnect.
+  retract(convId, seq) {
+    const conv = this.conv(convId);
+    if (!conv || !conv.bySeq.has(seq)) return false;
+    conv.bySeq.delete(seq);
+    const i = conv.messages.findIndex((m) => m.seq === seq);
+    if (i >= 0) conv.messages.splice(i, 1);
+    this.touch('messages');
+    this.saveSoon();
+    return true;
+  }
+
+  setTimedOut(until) {
+    this.timedOutUntil = Number(until) || 0;
+    this.touch('timeout');
+  }
+
+  get timedOut() {
+    return this.timedOutUntil > Date.now();
   }
 
   setPendingState(cid, state, error = '') {

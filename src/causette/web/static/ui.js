@@ -133,6 +133,11 @@ export function formatTime(ms) {
   return new Intl.DateTimeFormat(getLang(), opts).format(date);
 }
 
+// A full date and time ("12 oct. 2025, 14:05"): end of a time-out, date of a decision.
+export function formatDateTime(ms) {
+  return new Intl.DateTimeFormat(getLang(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
+}
+
 // Shows `content` in the one modal <dialog>. Opening it while open swaps the content and keeps
 // the original opener, which gets the focus back on close.
 export function showDialog(dialog, labelledBy, ...content) {

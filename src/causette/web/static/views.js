@@ -8,6 +8,7 @@ import {
   charCount,
   clear,
   closeDialog,
+  formatDateTime,
   formatTime,
   genderOf,
   h,
@@ -35,6 +36,7 @@ const tabIds = new Map(); // conv key → element id
 let renderedConv = null; // the conversation whose messages and draft are on screen
 let forceScroll = false;
 let offlineTicker = null;
+let timeoutTimer = null;
 
 const activeConv = () => (store.activeKey ? store.conv(store.activeKey) : null);
 
@@ -135,6 +137,7 @@ function render(dirty) {
   if (any('active', 'tabs', 'me')) renderConvHeader();
   if (any('messages', 'active', 'conn', 'me')) renderMessages();
   if (any('typing', 'active')) renderTyping();
+  if (any('timeout', 'active')) renderTimeout();
   if (any('users', 'me')) renderUsers();
   if (any('requests')) renderRequests();
   if (any('notices')) renderNotices();
@@ -441,6 +444,22 @@ function renderMessage(conv, m, online) {
 // The richest copy we have of a user: the live list has age and département, a msg only a name.
 function knownUser(user) {
   return store.users.get(keyOf(user.id)) || user;
+}
+
+// A time-out (error timed_out) is shown above the composer with its end, until it ends.
+function renderTimeout() {
+  const note = $('timeout-note');
+  clearTimeout(timeoutTimer);
+  timeoutTimer = null;
+  const until = store.timedOutUntil;
+  const active = store.timedOut;
+  note.hidden = !active;
+  note.textContent = active ? t('timeout.note', { until: formatDateTime(until) }) : '';
+  if (active) {
+    const left = until - Date.now();
+    // setTimeout holds at most 2^31-1 ms (about 24.8 days); a longer time-out re-arms itself.
+    timeoutTimer = setTimeout(() => store.touch('timeout'), Math.min(left + 500, 2 ** 31 - 1));
+  }
 }
 
 function renderTyping() {
@@ -795,6 +814,8 @@ function openProfile(user) {
 }
 
 function reportCategories() {
+  const published = chat.reportCategoriesFromServer();
+  if (published) return published;
   const fromServer = store.config?.report_categories;
   const list = Array.isArray(fromServer) && fromServer.length ? fromServer : REPORT_CATEGORIES;
   return list.map((c) => {
@@ -804,13 +825,23 @@ function reportCategories() {
   });
 }
 
+// The public notice form (/report) for the same target: a receipt and a way to follow it.
+function publicReportUrl(target) {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(target)) if (v != null) params.set(k, String(v));
+  return `/report?${params}`;
+}
+
 function openReport(target, title) {
   const dialog = $('dialog');
-  const select = h(
-    'select',
-    { id: 'report-category', testid: 'report-category', required: true },
-    reportCategories().map((c) => h('option', { value: c.code }, c.label)),
-  );
+  const options = () => reportCategories().map((c) => h('option', { value: c.code }, c.label));
+  const select = h('select', { id: 'report-category', testid: 'report-category', required: true }, options());
+  if (!chat.reportCategoriesFromServer()) {
+    chat.loadReportCategories().then((list) => {
+      if (!list || !select.isConnected) return;
+      select.replaceChildren(...options());
+    });
+  }
   const text = h('textarea', { id: 'report-text', testid: 'report-text', rows: '3', maxlength: String(REPORT_TEXT_MAX) });
   const form = h(
     'form',
@@ -832,6 +863,17 @@ function openReport(target, title) {
       { class: 'actions' },
       h('button', { type: 'button', class: 'btn', on: { click: () => closeDialog(dialog) } }, t('dialog.cancel')),
       h('button', { type: 'submit', class: 'btn btn-primary', testid: 'report-submit' }, t('report.submit')),
+    ),
+    h(
+      'p',
+      { class: 'hint' },
+      t('report.public_hint'),
+      ' ',
+      h(
+        'a',
+        { href: publicReportUrl(target), target: '_blank', rel: 'noopener', testid: 'report-public-link' },
+        t('report.public_link'),
+      ),
     ),
   );
   showDialog(
