@@ -298,3 +298,35 @@ async def test_an_automated_flag_the_policy_escalates_is_under_legal_hold_from_t
         assert not_held is not None and not not_held.legal_hold
     finally:
         await store.engine.dispose()
+
+
+async def test_a_client_back_from_offline_learns_of_deletions_it_may_still_show(
+    fresh_server: ServerProcess,
+) -> None:
+    async with Harness.on(fresh_server) as chat:
+        http = chat.http
+        alice, a = await chat.online("alice")
+        bob, b = await chat.online("bob")
+        room = await chat.theme_room(alice)
+        await chat.join(a, room)
+        await chat.join(b, room)
+        said = await chat.say(a, room, benign_text("bientôt supprimé"))
+        last = await chat.say(a, room, benign_text("le dernier"))
+        await b.expect("msg", seq=last["seq"])
+        await b.close()  # Bob goes offline having seen both messages
+
+        await a.send(t="report", target={"conv": room, "seq": said["seq"]}, category="spam", text="")
+        await a.expect("reported")
+        mod = await login(http, "moderateur", add_moderator(fresh_server, "moderateur"))
+        case = await case_for(http, mod, f"message:{room}:{said['seq']}")
+        done = await http.post(
+            f"/api/v1/mod/cases/{case['id']}/actions",
+            headers=mod,
+            json={"action": "delete_message", "ground": "tos-10"},
+        )
+        assert done.status_code == 200, done.text
+
+        back = await chat.connect(bob, resume={room: last["seq"]})
+        gone = await back.expect("retract", conv=room)
+        assert gone["seq"] == said["seq"]
+        await back.expect("resumed")

@@ -401,6 +401,13 @@ class ChatService:
             return  # a second hello changes nothing
         session = conn.session
         sent: dict[str, int] = {}
+        resumed = [c for c in frame.resume if c in session.convs]
+        if resumed:
+            # Messages a moderator deleted while the client was away: it may still show them.
+            window = 4 * self.settings.history_size
+            for conv, seq in await self.store.messages.retracted_in(resumed):
+                if frame.resume[conv] - window < seq <= frame.resume[conv]:
+                    conn.send(f.encode_dict({"t": "retract", "conv": conv, "seq": seq}))
         for conv, last in frame.resume.items():
             if conv not in session.convs:
                 continue

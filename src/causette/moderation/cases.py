@@ -187,5 +187,8 @@ class Cases:
         for _uid, profile in sorted((await self._store.sessions.get_many(sorted(authors))).items()):
             items.append(("declared_profile", profile.public()))
         if room is not None:
-            items.append(("room", {"id": room}))
+            found = await self._store.rooms.get(room)
+            items.append(
+                ("room", {"id": room} if found is None else {**found.public(0), "owner": found.owner_id})
+            )
         return items

@@ -183,6 +183,18 @@ class MessageLog:
             row = (await conn.execute(q)).first()
         return None if row is None else _row_message(row)
 
+    async def retracted_in(self, convs: list[str]) -> list[tuple[str, int]]:
+        """(conv, seq) of the retracted messages of these conversations (a partial index)."""
+        if not convs:
+            return []
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(messages.c.conv_id, messages.c.seq).where(
+                    messages.c.conv_id.in_(convs), messages.c.retracted
+                )
+            )
+            return [(r.conv_id, int(r.seq)) for r in rows]
+
     async def set_retracted(self, conv: str, seq: int, retracted: bool) -> Message | None:
         """Take a message out of every history (a moderator deleted it), or bring it back (the
         decision was reversed on appeal). Returns the message if its state changed."""

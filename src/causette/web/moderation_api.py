@@ -109,10 +109,18 @@ def decision_public(d: DecisionRow) -> dict[str, Any]:
 
 
 def _summary(case: CaseRow) -> str:
-    for item in case.evidence.get("items", []):
+    """What the queue shows of a case: the message, else the reported person or room."""
+    kind, ident, _seq = target_parts(case.target)
+    items = case.evidence.get("items", [])
+    for item in items:
         if item.get("kind") in ("target_message", "flagged_message"):
             return str(item["data"].get("text", ""))[:140]
-    kind, ident, _seq = target_parts(case.target)
+    for item in items:
+        data = item.get("data", {})
+        if kind == "user" and item.get("kind") == "declared_profile" and data.get("id") == ident:
+            return f"Profil : {data.get('pseudonym', ident)}"
+        if kind == "room" and item.get("kind") == "room" and data.get("name"):
+            return f"Salon : {data['name']}"
     return f"{kind} {ident}"
 
 

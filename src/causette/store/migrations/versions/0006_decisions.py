@@ -22,6 +22,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("closed_at", sa.BigInteger()))
     with op.batch_alter_table("messages") as batch_op:
         batch_op.add_column(sa.Column("retracted", sa.Boolean(), nullable=False, server_default="0"))
+    op.create_index(
+        "ix_messages_retracted",
+        "messages",
+        ["conv_id", "seq"],
+        sqlite_where=sa.text("retracted = 1"),
+        postgresql_where=sa.text("retracted"),
+    )
     with op.batch_alter_table("reports") as batch_op:
         batch_op.add_column(sa.Column("source", sa.String(length=8), nullable=False, server_default="chat"))
         batch_op.add_column(sa.Column("contact", sa.String(length=200)))
@@ -124,6 +131,7 @@ def downgrade() -> None:
             "source",
         ):
             batch_op.drop_column(column)
+    op.drop_index("ix_messages_retracted", table_name="messages")
     with op.batch_alter_table("messages") as batch_op:
         batch_op.drop_column("retracted")
     with op.batch_alter_table("rooms") as batch_op:
