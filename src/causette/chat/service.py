@@ -929,6 +929,11 @@ class ChatService:
     async def reopen_room(self, room_id: str) -> bool:
         if not await self.store.rooms.set_closed(room_id, False, now_ms()):
             return False
+        room = await self.store.rooms.get(room_id)
+        if room is not None and room.kind is RoomKind.PRIVATE and room.owner_id is not None:
+            # Closing emptied the room; its owner gets it back (others rejoin by their invitation).
+            await self.store.rooms.add_member(room.id, room.owner_id, now_ms())
+            self.bus.publish(Envelope(user_channel(room.owner_id), control="join", arg=room.id))
         rooms = load_catalogue(self.settings.rooms_file)
         for room in rooms:
             if room.id == room_id:
