@@ -114,7 +114,8 @@ def _read_jsonl(stream: Iterable[str], name: str) -> Iterator[dict[str, Any]]:
 async def _moderator_add(settings: Settings, args: argparse.Namespace) -> int:
     import getpass
 
-    from causette.moderation.accounts import AccountError, Accounts
+    from causette.chat.tokens import load_secret
+    from causette.moderation.accounts import AccountError, Accounts, SecretBox
     from causette.moderation.audit import AuditLog
     from causette.store import Store
 
@@ -127,7 +128,8 @@ async def _moderator_add(settings: Settings, args: argparse.Namespace) -> int:
             return 2
     store = Store.open(settings.effective_database_url, settings.sqlite_synchronous)
     try:
-        accounts = Accounts(store.moderators, AuditLog(store.audit))
+        box = SecretBox(load_secret(settings.secret, settings.data_dir))
+        accounts = Accounts(store.moderators, AuditLog(store.audit), box)
         moderator, uri = await accounts.add(args.name, args.role, password)
     except AccountError as exc:
         print(f"causette: {exc.message}", file=sys.stderr)

@@ -23,7 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pyotp
 
-from causette.moderation.accounts import Accounts
+from causette.chat.tokens import load_secret
+from causette.moderation.accounts import Accounts, SecretBox
 from causette.moderation.audit import AuditLog
 from causette.store import Store
 from tests.conftest import DedicatedServer
@@ -48,7 +49,10 @@ async def add_moderator(
     name = f"{prefix}-{secrets.token_hex(4)}"
     store = Store.open(server.store_url)
     try:
-        _moderator, uri = await Accounts(store.moderators, AuditLog(store.audit)).add(name, role, PASSWORD)
+        box = SecretBox(load_secret("", str(server.data_dir)))
+        _moderator, uri = await Accounts(store.moderators, AuditLog(store.audit), box).add(
+            name, role, PASSWORD
+        )
     finally:
         await store.engine.dispose()
     return name, _secret_of(uri)

@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 
-from causette.moderation.accounts import MAX_FAILED_LOGINS, AccountError, Accounts
+from causette.chat.tokens import load_secret
+from causette.moderation.accounts import MAX_FAILED_LOGINS, AccountError, Accounts, SecretBox
 from causette.moderation.audit import AuditLog
 from causette.store import Store
 from tests.support.server import ServerProcess
@@ -45,10 +46,14 @@ async def test_moderator_add_prints_a_totp_uri_and_the_account_logs_in_with_pass
     store = Store.open(fresh_server.store_url)
     try:
         audit = AuditLog(store.audit)
-        accounts = Accounts(store.moderators, audit)
+        accounts = Accounts(store.moderators, audit, SecretBox(load_secret("", str(fresh_server.data_dir))))
         row = await store.moderators.by_name("alice")
         assert row is not None and row.password_hash.startswith("$argon2")
         assert PASSWORD not in row.password_hash
+        # The TOTP secret is sealed with the server secret, which lives outside the database.
+        assert row.totp_secret.startswith(SecretBox.PREFIX) and _secret(uri) not in row.totp_secret
+        with pytest.raises(AccountError, match="sealed"):
+            await Accounts(store.moderators, audit).login("alice", PASSWORD, pyotp.TOTP(_secret(uri)).now())
         code = pyotp.TOTP(_secret(uri)).now()
         moderator = await accounts.login("alice", PASSWORD, code)
         assert (moderator.name, moderator.role) == ("alice", "admin")

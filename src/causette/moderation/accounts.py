@@ -5,6 +5,7 @@ Every account creation and every login attempt is written to the audit chain.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
 
 from causette.domain.ids import new_id
 from causette.moderation.audit import AuditLog
@@ -51,10 +53,36 @@ def check_password(password: str) -> None:
         raise AccountError("password_weak", f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
 
 
+class SecretBox:
+    """Encrypts TOTP secrets at rest with a key derived from the server secret (kept outside the
+    database, in <data_dir>/secret.key or the `secret` setting): a stolen database dump does not
+    give away the second factor."""
+
+    PREFIX = "enc1:"
+
+    def __init__(self, server_secret: bytes) -> None:
+        key = hashlib.sha256(b"causette-totp-secret\x00" + server_secret).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+
+    def seal(self, secret: str) -> str:
+        return self.PREFIX + self._fernet.encrypt(secret.encode()).decode()
+
+    def open(self, stored: str) -> str:
+        if not stored.startswith(self.PREFIX):
+            return stored  # written before encryption at rest
+        try:
+            return self._fernet.decrypt(stored[len(self.PREFIX) :].encode()).decode()
+        except InvalidToken:
+            raise AccountError(
+                "secret_mismatch", "the server secret changed since this account was made"
+            ) from None
+
+
 class Accounts:
-    def __init__(self, repo: ModeratorRepository, audit: AuditLog) -> None:
+    def __init__(self, repo: ModeratorRepository, audit: AuditLog, box: SecretBox | None = None) -> None:
         self._repo = repo
         self._audit = audit
+        self._box = box
 
     async def add(self, name: str, role: str, password: str, actor: str = "cli") -> tuple[Moderator, str]:
         """Create an account; returns it with the otpauth:// URI of its TOTP secret (shown once)."""
@@ -65,7 +93,8 @@ class Accounts:
             raise AccountError("role_invalid", f"role must be one of {', '.join(ROLES)}")
         check_password(password)
         secret = pyotp.random_base32()
-        row = ModeratorRow(new_id("m"), name, role, _hasher.hash(password), secret, 0, 0, False)
+        stored = self._box.seal(secret) if self._box is not None else secret
+        row = ModeratorRow(new_id("m"), name, role, _hasher.hash(password), stored, 0, 0, False)
         try:
             await self._repo.create(row, now_ms())
         except NameTaken:
@@ -88,7 +117,7 @@ class Accounts:
             password_ok: bool = _hasher.verify(row.password_hash, password)
         except (VerificationError, InvalidHashError):
             password_ok = False
-        step = _totp_step(row.totp_secret, code, at)
+        step = _totp_step(self._secret_of(row.totp_secret), code, at)
         # A code is good once: a step at or before the last login's is a replay.
         code_ok = step is not None and step > row.totp_last_step
         if not (password_ok and code_ok):
@@ -107,6 +136,15 @@ class Accounts:
         await self._repo.record_success(row.id, rehash, step)
         await self._audit.record(f"moderator:{row.id}", "login", f"moderator:{row.id}", {})
         return Moderator(row.id, row.name, row.role)
+
+    def _secret_of(self, stored: str) -> str:
+        if self._box is not None:
+            return self._box.open(stored)
+        if stored.startswith(SecretBox.PREFIX):
+            raise AccountError(
+                "secret_mismatch", "this account's TOTP secret is sealed: give the server secret"
+            )
+        return stored
 
     # --- console sessions ---------------------------------------------------------------------------
     async def open_session(self, moderator: Moderator, ttl_seconds: int) -> tuple[str, int]:

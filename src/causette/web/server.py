@@ -14,7 +14,7 @@ from causette.chat.service import ChatService
 from causette.chat.tokens import TokenSigner, load_secret
 from causette.governance.legal import export_case
 from causette.governance.signing import load_signing_key
-from causette.moderation.accounts import Accounts
+from causette.moderation.accounts import Accounts, SecretBox
 from causette.moderation.audit import AuditLog
 from causette.moderation.cases import Cases
 from causette.moderation.catalog import categories
@@ -64,7 +64,7 @@ async def serve(settings: Settings) -> None:
         deprioritise_days=settings.deprioritise_days,
     )
     moderation = Moderation(store, audit, service, policy, exporter)
-    accounts = Accounts(store.moderators, audit)
+    accounts = Accounts(store.moderators, audit, SecretBox(load_secret(settings.secret, settings.data_dir)))
     notices = Notices(store, cases, parse_trusted(settings.trusted_flaggers))
     await service.start()
     gateway = Gateway(service, settings)
