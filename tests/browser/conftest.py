@@ -34,6 +34,7 @@ from playwright.async_api import (
     async_playwright,
 )
 
+from tests.browser.chat_support import People
 from tests.support.harness import Entrant, Harness
 from tests.support.server import CAUSETTE_BIN, ServerProcess, running_server
 
@@ -204,3 +205,17 @@ async def new_page(browser: Browser, web_server: ServerProcess) -> AsyncIterator
     for context in contexts:
         await context.close()
     assert not problems.items, "the pages met script errors or CSP violations:\n" + "\n".join(problems.items)
+
+
+# -- people of the chat client (tests/browser/chat_support.py) ------------------------------------------
+@pytest.fixture
+async def people(browser: Browser, web_server: ServerProcess) -> AsyncIterator[People]:
+    """`await people.new("alice", PHONE)`: a person in a browser context of their own, at a phone or a
+    desktop viewport. Script errors and CSP violations on any of their pages fail the test."""
+    problems = PageProblems()
+    crowd = People(browser, web_server, problems.watch)
+    yield crowd
+    obstructions = crowd.obstructions()
+    await crowd.close()
+    assert not problems.items, "the pages met script errors or CSP violations:\n" + "\n".join(problems.items)
+    assert not obstructions, "controls on screen could not be tapped:\n" + "\n".join(obstructions)

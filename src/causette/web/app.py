@@ -247,6 +247,10 @@ def create_app(
     async def console_slash() -> RedirectResponse:
         return RedirectResponse("/mod/")
 
+    @app.get("/securite", include_in_schema=False)
+    async def safety_centre() -> FileResponse:
+        return FileResponse(str(STATIC.joinpath("securite.html")), headers={"Cache-Control": "no-cache"})
+
     @app.get("/report", include_in_schema=False)
     async def report_form() -> FileResponse:
         return FileResponse(str(STATIC.joinpath("report.html")), headers={"Cache-Control": "no-cache"})

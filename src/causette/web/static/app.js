@@ -15,6 +15,7 @@ const FIELD_FOR_CODE = {
   pseudonym_invalid: 'entry-pseudonym',
   pseudonym_reserved: 'entry-pseudonym',
   pseudonym_taken: 'entry-pseudonym',
+  pseudonym_refused: 'entry-pseudonym',
   age_invalid: 'entry-age',
   gender_invalid: 'entry-gender',
   postal_code_invalid: 'entry-postal-code',
@@ -53,12 +54,40 @@ function showEntry(message = '') {
   statements.load();
 }
 
+// Where the error line lives when it is about no field in particular (below the form, also seen
+// when the form is hidden); a refusal about one field moves it right under that field.
+let errorHome = null;
+
+function placeEntryError(fieldId) {
+  const el = $('entry-error');
+  if (!errorHome) errorHome = { parent: el.parentNode, next: el.nextSibling };
+  if (!fieldId) {
+    errorHome.parent.insertBefore(el, errorHome.next);
+    return;
+  }
+  const field = $(fieldId).closest('.field');
+  // Age and gender share a row: the line goes under the row, not inside it.
+  const anchor = field.parentElement.classList.contains('field-row') ? field.parentElement : field;
+  anchor.after(el);
+}
+
+function setDescribedBy(el, id, on) {
+  const ids = new Set((el.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean));
+  if (on) ids.add(id);
+  else ids.delete(id);
+  if (ids.size) el.setAttribute('aria-describedby', [...ids].join(' '));
+  else el.removeAttribute('aria-describedby');
+}
+
 function setEntryError(message, fieldId = null) {
+  placeEntryError(message ? fieldId : null);
   $('entry-error').textContent = message || '';
   $('entry-error').classList.toggle('is-help', store.underage);
   for (const id of ENTRY_FIELDS) {
-    if (id === fieldId) $(id).setAttribute('aria-invalid', 'true');
+    const invalid = id === fieldId && Boolean(message);
+    if (invalid) $(id).setAttribute('aria-invalid', 'true');
     else $(id).removeAttribute('aria-invalid');
+    setDescribedBy($(id), 'entry-error', invalid);
   }
   if (fieldId) $(fieldId).focus();
 }

@@ -3,18 +3,28 @@
 
 import * as api from './api.js';
 import { t, has, getLang } from './i18n.js';
+import * as notify from './notify.js';
 import * as statements from './statements.js';
 import { store, keyOf, TYPING_SHOW_MS } from './store.js';
 import { charCount, formatDateTime } from './ui.js';
 import { Connection } from './ws.js';
 
 const ROOMS_REFRESH_MS = 15000;
+// People coming and going change the rooms' member counts: a presence frame brings the next
+// refresh forward, at most this often (the server pushes no counts; see GET /api/v1/rooms).
+const ROOMS_PRESENCE_REFRESH_MS = 5000;
 // A `typing` frame at most this often while the user types.
 const TYPING_SEND_MS = 3000;
 const USERS_FILTER_DEBOUNCE_MS = 300;
+// A safety notice about a private message (safety_meeting, safety_contact) follows that message
+// at once; within this window it is shown inside the conversation that just received one.
+const SAFETY_NOTE_WINDOW_MS = 10000;
+// Notices that belong next to the message they are about.
+const INLINE_NOTICES = new Set(['safety_meeting', 'safety_contact']);
 
 let conn = null;
 let roomsTimer = null;
+let roomsSoonTimer = null;
 let usersTimer = null;
 let endSessionHandler = () => {};
 let lastTypingSent = 0;
@@ -22,6 +32,9 @@ let sentResume = new Set(); // the conversations named in the last hello{resume}
 let wantFocusRoom = null; // the room the user clicked, focused once `joined` arrives
 let acceptedFrom = null; // the user whose request we accepted, focused once `pm_open` arrives
 const pmRequests = new Map(); // cid → {resolve, reject, to}
+let lastIncoming = null; // {key, seq, at}: the private conversation that last received a message
+let lastRequest = null; // {key, at}: the request received last
+const acceptedSafety = new Map(); // sender key → safety tips of the request we accepted
 
 export function uuid() {
   if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
@@ -72,13 +85,17 @@ export function start({ onSessionEnded }) {
   }, ROOMS_REFRESH_MS);
   document.addEventListener('visibilitychange', onVisibility);
   window.addEventListener('online', reconnectNow);
+  window.addEventListener('offline', networkLost);
 }
 
 export function stop() {
   clearInterval(roomsTimer);
+  clearTimeout(roomsSoonTimer);
+  roomsSoonTimer = null;
   clearTimeout(usersTimer);
   document.removeEventListener('visibilitychange', onVisibility);
   window.removeEventListener('online', reconnectNow);
+  window.removeEventListener('offline', networkLost);
   if (conn) conn.stop();
   conn = null;
   for (const { reject } of pmRequests.values()) reject(new Error('stopped'));
@@ -88,6 +105,10 @@ export function stop() {
 
 export function reconnectNow() {
   if (conn) conn.reconnectNow();
+}
+
+function networkLost() {
+  if (conn) conn.networkLost();
 }
 
 function onVisibility() {
@@ -223,17 +244,33 @@ const handlers = {
         ? store.ensureConv({ id: f.conv, kind: 'room', title: room.name, roomId: room.id })
         : store.ensureConv({ id: f.conv, kind: 'pm', title: f.from?.pseudonym || '…' });
     }
-    store.addMessages(conv, [f]);
+    const added = store.addMessages(conv, [f]);
+    const from = f.from || {};
+    if (!added || conv.kind !== 'pm' || keyOf(from.id) === keyOf(store.me?.id) || store.blocked.has(keyOf(from.id))) return;
+    lastIncoming = { key: conv.key, seq: f.seq, at: Date.now() };
+    // Message 1 is the request's text, already announced as a request.
+    if (f.seq === 1) return;
+    notify.privateMessage(from.pseudonym ?? conv.title, f.text, () => openConv(conv.key), `causette-${conv.key}`);
   },
 
   pm_request(f) {
-    if (store.addRequest(f)) store.notify(t('requests.new', { name: f.from.pseudonym }));
+    if (!store.addRequest(f)) return;
+    lastRequest = { key: keyOf(f.request), at: Date.now() };
+    store.notify(t('requests.new', { name: f.from.pseudonym }));
+    notify.request(f.from.pseudonym, f.preview, () => store.setPanel('requests'), `causette-request-${keyOf(f.request)}`);
   },
 
   pm_open(f) {
     const peer = f.with || {};
     const conv = store.ensureConv({ id: f.conv, kind: 'pm', title: peer.pseudonym, peer });
-    for (const [rk, r] of store.requests) if (keyOf(r.from?.id) === keyOf(peer.id)) store.removeRequest(rk);
+    for (const [rk, r] of store.requests) {
+      if (keyOf(r.from?.id) !== keyOf(peer.id)) continue;
+      // The request's text is message 1: its safety tips follow it into the conversation.
+      for (const text of r.safety || []) store.addNote(conv, { code: 'safety', text, afterSeq: 1 });
+      store.removeRequest(rk);
+    }
+    for (const text of acceptedSafety.get(keyOf(peer.id)) || []) store.addNote(conv, { code: 'safety', text, afterSeq: 1 });
+    acceptedSafety.delete(keyOf(peer.id));
     loadHistory(conv);
     if (acceptedFrom != null && keyOf(acceptedFrom) === keyOf(peer.id)) {
       acceptedFrom = null;
@@ -252,6 +289,12 @@ const handlers = {
 
   presence(f) {
     store.presence(f.online, f.offline);
+    if (!roomsSoonTimer && !document.hidden) {
+      roomsSoonTimer = setTimeout(() => {
+        roomsSoonTimer = null;
+        refreshRooms();
+      }, ROOMS_PRESENCE_REFRESH_MS);
+    }
   },
 
   typing(f) {
@@ -297,6 +340,7 @@ const handlers = {
       store.notify(f.text || t('report.outcome'), { kind: 'info', sticky: true });
       return;
     }
+    if (INLINE_NOTICES.has(f.code) && attachSafetyNote(f)) return;
     store.notify(f.text || f.code, { kind: 'safety' });
   },
 
@@ -332,6 +376,33 @@ function handleFrame(f) {
     // One odd frame must not stop the others.
     console.error('causette: frame', f.t, err);
   }
+}
+
+// Shows a safety tip inside the conversation (or on the request) it is about. The frame may name
+// its conversation (`conv`, `seq`); otherwise it is about the private message that just arrived.
+function attachSafetyNote(f) {
+  const now = Date.now();
+  const text = f.text || f.code;
+  let conv = f.conv != null ? store.conv(f.conv) : null;
+  let afterSeq = typeof f.seq === 'number' ? f.seq : undefined;
+  const recentMsg = lastIncoming && now - lastIncoming.at < SAFETY_NOTE_WINDOW_MS ? lastIncoming : null;
+  const recentReq = lastRequest && now - lastRequest.at < SAFETY_NOTE_WINDOW_MS ? lastRequest : null;
+  if (!conv && recentReq && (!recentMsg || recentReq.at >= recentMsg.at) && store.requests.has(recentReq.key)) {
+    const r = store.requests.get(recentReq.key);
+    r.safety = [...(r.safety || []).filter((x) => x !== text), text];
+    store.touch('requests');
+    store.notify(text, { kind: 'safety' });
+    return true;
+  }
+  if (!conv && recentMsg) {
+    conv = store.conv(recentMsg.key);
+    afterSeq = recentMsg.seq;
+  }
+  if (!conv) return false;
+  store.addNote(conv, { code: f.code, text, afterSeq: afterSeq ?? conv.lastSeq });
+  // Also on top of the screen; it stays until closed when the conversation is not in view.
+  store.notify(text, { kind: 'safety', sticky: !store.isViewing(conv.key) });
+  return true;
 }
 
 function userOf(value) {
@@ -444,7 +515,10 @@ export function answerRequest(request, accept) {
     store.notify(t('error.not_connected'), { kind: 'error' });
     return;
   }
-  if (accept) acceptedFrom = request.from?.id ?? null;
+  if (accept) {
+    acceptedFrom = request.from?.id ?? null;
+    if (request.safety?.length) acceptedSafety.set(keyOf(acceptedFrom), request.safety);
+  }
   store.removeRequest(request.request);
 }
 

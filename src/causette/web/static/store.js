@@ -19,8 +19,36 @@ export const TYPING_SHOW_MS = 4000;
 // Informational notices fade after this; safety notices stay until dismissed.
 const NOTICE_MS = 6000;
 const MAX_NOTICES = 5;
+// Safety tips shown inside a conversation (meeting, contact elsewhere) kept per conversation.
+const MAX_NOTES = 20;
 
 export const keyOf = (id) => String(id);
+
+// A regular expression that finds `name` as a whole word (optionally after @), case-insensitive.
+const mentionCache = new Map();
+export function mentionPattern(name) {
+  const n = String(name ?? '').trim();
+  if (!n) return null;
+  if (!mentionCache.has(n)) {
+    const escaped = n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    let re;
+    try {
+      re = new RegExp(`(?<![\\p{L}\\p{N}_])@?${escaped}(?![\\p{L}\\p{N}_])`, 'giu');
+    } catch {
+      // Browsers without lookbehind (Safari before 16.4): the name anywhere, a word or not.
+      re = new RegExp(`@?${escaped}`, 'gi');
+    }
+    mentionCache.set(n, re);
+  }
+  const re = mentionCache.get(n);
+  re.lastIndex = 0;
+  return re;
+}
+
+export function mentions(text, name) {
+  const re = mentionPattern(name);
+  return Boolean(re && re.test(String(text ?? '')));
+}
 
 function readJSON(key) {
   try {
@@ -53,7 +81,9 @@ class Conversation {
     this.pending = new Map(); // cid → message not yet acknowledged, in send order
     this.lastSeq = 0; // highest seq received as msg or history: the resume point
     this.unread = 0;
+    this.mentioned = false; // an unread message names me
     this.typing = new Map(); // user key → {name, until}
+    this.notes = []; // safety tips shown in the conversation: {id, afterSeq, code, text, at}
   }
 
   // Inserts a stored message in seq order; false if that seq is already here.
@@ -208,6 +238,7 @@ class Store {
     for (const saved of state.convs) {
       const conv = new Conversation(saved);
       conv.lastSeq = Number(saved.lastSeq) || 0;
+      if (Array.isArray(saved.notes)) conv.notes = saved.notes.filter((n) => n && typeof n.text === 'string').slice(-MAX_NOTES);
       for (const m of saved.messages || []) conv.insert(storedMessage(m, meId));
       for (const p of saved.pending || []) this.addPending(conv, p.cid, p.text, p.at);
       this.convs.set(conv.key, conv);
@@ -246,6 +277,7 @@ class Store {
         roomId: c.roomId,
         peer: c.peer,
         lastSeq: c.lastSeq,
+        notes: c.notes,
         messages: c.messages.slice(-keep).map(({ seq, from, text, at }) => ({ seq, from, text, at })),
         pending: [...c.pending.values()]
           .filter((p) => p.state === 'pending')
@@ -305,6 +337,7 @@ class Store {
     if (!conv) return;
     this.activeKey = conv.key;
     conv.unread = 0;
+    conv.mentioned = false;
     this.touch('tabs', 'active', 'messages', 'typing');
     // Render now, not at the next frame: the composer's draft must be swapped before the user
     // (or a test driver) types into it.
@@ -330,8 +363,9 @@ class Store {
 
   markRead(key) {
     const conv = this.conv(key);
-    if (conv && conv.unread) {
+    if (conv && (conv.unread || conv.mentioned)) {
       conv.unread = 0;
+      conv.mentioned = false;
       this.touch('tabs');
     }
   }
@@ -353,7 +387,10 @@ class Store {
       added += 1;
       if (live) {
         conv.typing.delete(keyOf(m.from.id));
-        if (!m.own && !this.blocked.has(keyOf(m.from.id)) && !this.isViewing(conv.key)) conv.unread += 1;
+        if (!m.own && !this.blocked.has(keyOf(m.from.id)) && !this.isViewing(conv.key)) {
+          conv.unread += 1;
+          if (conv.kind === 'room' && mentions(m.text, this.me?.pseudonym)) conv.mentioned = true;
+        }
       }
     }
     if (added) {
@@ -428,6 +465,27 @@ class Store {
     this.touch('messages');
     this.saveSoon();
     return true;
+  }
+
+  // A safety tip about this conversation (notice safety_meeting / safety_contact), shown after the
+  // message it is about.
+  addNote(conv, { code, text, afterSeq = conv.lastSeq }) {
+    if (!text) return null;
+    const note = { id: `n${Date.now()}-${Math.random().toString(36).slice(2)}`, code, text: String(text), afterSeq, at: Date.now() };
+    conv.notes.push(note);
+    while (conv.notes.length > MAX_NOTES) conv.notes.shift();
+    this.touch('messages');
+    this.saveSoon();
+    return note;
+  }
+
+  dismissNote(conv, id) {
+    const before = conv.notes.length;
+    conv.notes = conv.notes.filter((n) => n.id !== id);
+    if (conv.notes.length !== before) {
+      this.touch('messages');
+      this.saveSoon();
+    }
   }
 
   setTimedOut(until) {

@@ -2,8 +2,10 @@
 // actions to chat.js. Rendering is keyed (ui.reconcile), so a refresh keeps focus and scroll.
 
 import * as chat from './chat.js';
+import { mountEmojiPicker } from './emoji.js';
 import { applyI18n, getLang, has, onLangChange, t } from './i18n.js';
-import { keyOf, store } from './store.js';
+import * as notify from './notify.js';
+import { keyOf, mentionPattern, store } from './store.js';
 import {
   charCount,
   clear,
@@ -37,6 +39,7 @@ let renderedConv = null; // the conversation whose messages and draft are on scr
 let forceScroll = false;
 let offlineTicker = null;
 let timeoutTimer = null;
+let emojiPicker = null;
 
 const activeConv = () => (store.activeKey ? store.conv(store.activeKey) : null);
 
@@ -72,6 +75,15 @@ export function mount() {
     if (conv && composer.value.trim()) chat.typing(conv);
   });
 
+  emojiPicker = mountEmojiPicker({ toggle: $('emoji-toggle'), picker: $('emoji-picker'), field: composer });
+
+  $('notify-enable').addEventListener('click', async () => {
+    const result = await notify.ask();
+    if (result === 'granted') store.notify(t('notify.enabled'));
+    else if (result === 'denied') store.notify(t('notify.denied'), { kind: 'error' });
+    renderNotifyButton();
+  });
+
   $('conv-tabs').addEventListener('keydown', onTabsKey);
   $('conv-leave').addEventListener('click', () => {
     const conv = activeConv();
@@ -82,6 +94,10 @@ export function mount() {
     if (!conv || !conv.peer) return;
     if (store.blocked.has(keyOf(conv.peer.id))) chat.unblock(conv.peer.id);
     else chat.block(conv.peer.id);
+  });
+  $('conv-report-peer').addEventListener('click', () => {
+    const conv = activeConv();
+    if (conv && conv.peer) openReport({ user: conv.peer.id }, t('report.title_user', { name: conv.peer.pseudonym ?? conv.title }));
   });
   $('conv-report-room').addEventListener('click', () => {
     const conv = activeConv();
@@ -247,7 +263,7 @@ function renderTabs() {
   const lang = getLang();
   reconcile($('conv-tabs'), [...store.convs.values()], {
     key: (c) => c.key,
-    version: (c) => [lang, c.title, c.kind, c.unread, c.key === store.activeKey].join('|'),
+    version: (c) => [lang, c.title, c.kind, c.unread, c.mentioned, c.key === store.activeKey].join('|'),
     render: (c) => {
       const selected = c.key === store.activeKey;
       return h(
@@ -266,6 +282,14 @@ function renderTabs() {
         },
         h('span', { class: 'conv-tab-kind', 'aria-hidden': 'true' }, c.kind === 'pm' ? '@' : '#'),
         h('span', { class: 'conv-tab-title' }, c.title || '…'),
+        c.mentioned
+          ? h(
+              'span',
+              { class: 'conv-tab-mention', title: t('conv.mentioned') },
+              h('span', { 'aria-hidden': 'true' }, '@'),
+              h('span', { class: 'visually-hidden' }, t('conv.mentioned')),
+            )
+          : null,
         c.unread
           ? h(
               'span',
@@ -308,6 +332,9 @@ function renderConvHeader() {
   $('conv-topic').textContent = room?.topic ? String(room.topic) : conv.peer ? userDetails(conv.peer) : '';
   $('conv-leave').hidden = !isRoom;
   $('conv-report-room').hidden = !isRoom;
+  const reportPeer = $('conv-report-peer');
+  reportPeer.hidden = isRoom || !conv.peer;
+  if (conv.peer) reportPeer.setAttribute('aria-label', t('conv.report_peer_label', { name: conv.peer.pseudonym ?? conv.title }));
   const blockBtn = $('conv-block');
   const peerBlocked = Boolean(conv.peer && store.blocked.has(keyOf(conv.peer.id)));
   blockBtn.hidden = isRoom || !conv.peer;
@@ -316,6 +343,7 @@ function renderConvHeader() {
   note.hidden = !peerBlocked;
   note.textContent = peerBlocked ? t('conv.blocked_note') : '';
   $('composer').disabled = peerBlocked;
+  $('emoji-toggle').disabled = peerBlocked;
   updateComposer();
 }
 
@@ -323,6 +351,7 @@ function renderConvHeader() {
 function swapDraft(conv) {
   const key = conv ? conv.key : null;
   if (key === renderedConv) return;
+  if (emojiPicker) emojiPicker.close({ focus: null });
   const composer = $('composer');
   if (renderedConv !== null) drafts.set(renderedConv, composer.value);
   composer.value = key ? drafts.get(key) || '' : '';
@@ -367,18 +396,106 @@ function renderMessages() {
     reconcile(list, [], { key: () => '', render: () => null });
     return;
   }
-  const items = conv.messages.filter((m) => m.own || !store.blocked.has(keyOf(m.from?.id)));
-  for (const p of conv.pending.values()) items.push(p);
+  const rows = messageRows(conv);
   const lang = getLang();
   const online = store.conn.state === 'open';
-  reconcile(list, items, {
-    key: (m) => `${conv.key}:${m.key}`,
-    version: (m) => [lang, m.v, m.state, m.state === 'pending' && online].join('|'),
-    render: (m) => renderMessage(conv, m, online),
+  const me = String(store.me?.pseudonym ?? '');
+  const today = dayKey(Date.now());
+  reconcile(list, rows, {
+    key: (r) => `${conv.key}:${r.key}`,
+    version: (r) => {
+      if (r.kind === 'day') return [lang, today].join('|');
+      if (r.kind === 'note') return lang;
+      return [lang, r.m.v, r.m.state, r.m.state === 'pending' && online, me].join('|');
+    },
+    render: (r) => {
+      if (r.kind === 'day') return h('li', { class: 'day-sep', testid: 'day-separator' }, h('span', {}, dayLabel(r.at)));
+      if (r.kind === 'note') return renderNote(conv, r.note);
+      return renderMessage(conv, r.m, online);
+    },
   });
   if (forceScroll || atBottom) list.scrollTop = list.scrollHeight;
   forceScroll = false;
   if (store.isViewing(conv.key)) store.markRead(conv.key);
+}
+
+function dayKey(ms) {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+}
+
+// "Aujourd’hui", "Hier", else the weekday and date (with the year when it is not this one).
+function dayLabel(ms) {
+  const d = new Date(ms);
+  const now = new Date();
+  const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+  if (dayKey(ms) === dayKey(now.getTime())) return t('day.today');
+  if (dayKey(ms) === dayKey(yesterday.getTime())) return t('day.yesterday');
+  const opts = { weekday: 'long', day: 'numeric', month: 'long' };
+  if (d.getFullYear() !== now.getFullYear()) opts.year = 'numeric';
+  return new Intl.DateTimeFormat(getLang(), opts).format(d);
+}
+
+// What the message list shows, in order: a separator at each new day, the messages (those of
+// blocked people left out), the safety tips after the message they are about, then what is still
+// being sent.
+function messageRows(conv) {
+  const rows = [];
+  let lastDay = null;
+  const day = (at) => {
+    const k = dayKey(at);
+    if (k === lastDay) return;
+    lastDay = k;
+    rows.push({ kind: 'day', key: `day:${k}`, at });
+  };
+  const notes = [...conv.notes].sort((a, b) => (a.afterSeq ?? 0) - (b.afterSeq ?? 0));
+  let ni = 0;
+  for (const m of conv.messages) {
+    if (!m.own && store.blocked.has(keyOf(m.from?.id))) continue;
+    while (ni < notes.length && (notes[ni].afterSeq ?? 0) < m.seq) rows.push({ kind: 'note', key: notes[ni].id, note: notes[ni++] });
+    day(m.at);
+    rows.push({ kind: 'msg', key: m.key, m });
+  }
+  while (ni < notes.length) rows.push({ kind: 'note', key: notes[ni].id, note: notes[ni++] });
+  for (const p of conv.pending.values()) {
+    day(p.at);
+    rows.push({ kind: 'msg', key: p.key, m: p });
+  }
+  return rows;
+}
+
+// A safety tip shown inside the conversation, after the message it is about.
+function renderNote(conv, note) {
+  return h(
+    'li',
+    { class: 'conv-safety-note', testid: 'safety-note', data: { code: note.code } },
+    h(
+      'div',
+      { role: 'note', class: 'conv-safety-note-body' },
+      h('span', { class: 'conv-safety-icon', 'aria-hidden': 'true' }, '⚠'),
+      h('p', {}, h('span', { class: 'visually-hidden' }, `${t('conv.safety_title')}. `), note.text, ' ', h('a', { href: '/securite', target: '_blank', rel: 'noopener' }, t('conv.safety_more'))),
+    ),
+    h(
+      'button',
+      { type: 'button', class: 'notice-close', 'aria-label': t('notice.dismiss'), on: { click: () => store.dismissNote(conv, note.id) } },
+      h('span', { 'aria-hidden': 'true' }, '×'),
+    ),
+  );
+}
+
+// The text as nodes, with every mention of my pseudonym in a <mark>.
+function textWithMentions(text, name) {
+  const re = mentionPattern(name);
+  if (!re) return [text];
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(re)) {
+    if (match.index > last) parts.push(text.slice(last, match.index));
+    parts.push(h('mark', { class: 'mention' }, match[0]));
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
 }
 
 function renderMessage(conv, m, online) {
@@ -408,18 +525,22 @@ function renderMessage(conv, m, online) {
       h('button', { type: 'button', class: 'link-btn', on: { click: () => chat.retry(conv, m) } }, t('msg.retry')),
     );
   }
+  const myName = store.me?.pseudonym;
+  const mentioned = !m.own && myName ? textWithMentions(m.text, myName) : [m.text];
+  const isMention = mentioned.length > 1 || (mentioned[0] instanceof Node);
   return h(
     'li',
     {
-      class: ['msg', m.own && 'msg--own', m.state !== 'sent' && `msg--${m.state}`, `g-${genderOf(from.gender)}`],
+      class: ['msg', m.own && 'msg--own', isMention && 'msg--mention', m.state !== 'sent' && `msg--${m.state}`, `g-${genderOf(from.gender)}`],
       testid: 'message',
-      data: { seq: m.seq, state: m.state, own: m.own ? 'true' : 'false' },
+      data: { seq: m.seq, state: m.state, own: m.own ? 'true' : 'false', mention: isMention ? 'true' : null },
     },
     h(
       'div',
       { class: 'msg-meta' },
       author,
       m.own ? h('span', { class: 'msg-own-tag' }, t('msg.you')) : null,
+      isMention ? h('span', { class: 'msg-mention-tag' }, t('msg.mention')) : null,
       h('time', { class: 'msg-time', datetime: new Date(m.at).toISOString() }, formatTime(m.at)),
       !m.own && m.seq != null
         ? h(
@@ -436,7 +557,7 @@ function renderMessage(conv, m, online) {
           )
         : null,
     ),
-    h('p', { class: 'msg-text' }, m.text),
+    h('p', { class: 'msg-text' }, mentioned),
     status,
   );
 }
@@ -520,7 +641,7 @@ function renderRequests() {
   const requests = [...store.requests.values()];
   reconcile($('pm-requests'), requests, {
     key: (r) => keyOf(r.request),
-    version: () => lang,
+    version: (r) => [lang, (r.safety || []).length].join('|'),
     render: (r) => {
       const name = String(r.from?.pseudonym ?? '?');
       return h(
@@ -534,6 +655,14 @@ function renderRequests() {
           r.at ? h('time', { class: 'msg-time', datetime: new Date(r.at).toISOString() }, formatTime(r.at)) : null,
         ),
         h('p', { class: 'request-preview' }, String(r.preview ?? '')),
+        ...(r.safety || []).map((text) =>
+          h(
+            'p',
+            { class: 'conv-safety-note-body request-safety', role: 'note', testid: 'safety-note' },
+            h('span', { class: 'conv-safety-icon', 'aria-hidden': 'true' }, '⚠'),
+            h('span', {}, h('span', { class: 'visually-hidden' }, `${t('conv.safety_title')}. `), text),
+          ),
+        ),
         h(
           'div',
           { class: 'actions' },
@@ -584,6 +713,7 @@ function renderRequests() {
     },
   });
   $('requests-empty').hidden = requests.length > 0;
+  $('requests-tip').hidden = requests.length === 0;
 
   const invites = [...store.invites.values()];
   $('invites-block').hidden = invites.length === 0;
@@ -658,8 +788,20 @@ function renderBadges() {
   const reqBadge = $('badge-requests');
   reqBadge.hidden = pending === 0;
   reqBadge.textContent = String(pending);
-  const total = unread + pending;
-  document.title = total ? `(${total}) ${t('app.name')}` : t('app.name');
+  // The title counts what is addressed to me (private messages, mentions, requests), not the
+  // chatter of busy rooms, which would keep it lit all the time.
+  let personal = pending;
+  for (const c of store.convs.values()) {
+    if (c.kind === 'pm') personal += c.unread;
+    else if (c.mentioned) personal += 1;
+  }
+  document.title = personal ? `(${personal}) ${t('app.name')}` : t('app.name');
+  renderNotifyButton();
+}
+
+// The bell appears while the browser can show notifications and has not been asked yet.
+function renderNotifyButton() {
+  $('notify-enable').hidden = $('chat').hidden || notify.permission() !== 'default';
 }
 
 // --- dialogs ---------------------------------------------------------------------------------
@@ -834,22 +976,43 @@ function publicReportUrl(target) {
 
 function openReport(target, title) {
   const dialog = $('dialog');
-  const options = () => reportCategories().map((c) => h('option', { value: c.code }, c.label));
-  const select = h('select', { id: 'report-category', testid: 'report-category', required: true }, options());
+  // No reason is chosen for the person: the first of the list is the gravest (child safety), and
+  // a report filed there by a slip would jump the moderators' queue.
+  const options = () => [
+    h('option', { value: '' }, t('report.category_choose')),
+    ...reportCategories().map((c) => h('option', { value: c.code }, c.label)),
+  ];
+  const select = h('select', { id: 'report-category', testid: 'report-category', required: true, 'aria-describedby': 'report-error' }, options());
   if (!chat.reportCategoriesFromServer()) {
     chat.loadReportCategories().then((list) => {
       if (!list || !select.isConnected) return;
+      const chosen = select.value;
       select.replaceChildren(...options());
+      select.value = chosen;
     });
   }
+  const error = h('p', { id: 'report-error', class: 'form-error', role: 'alert', testid: 'report-error' });
+  select.addEventListener('change', () => {
+    if (select.value) {
+      error.textContent = '';
+      select.removeAttribute('aria-invalid');
+    }
+  });
   const text = h('textarea', { id: 'report-text', testid: 'report-text', rows: '3', maxlength: String(REPORT_TEXT_MAX) });
   const form = h(
     'form',
     {
       class: 'stack',
+      novalidate: true,
       on: {
         submit: (e) => {
           e.preventDefault();
+          if (!select.value) {
+            error.textContent = t('report.category_missing');
+            select.setAttribute('aria-invalid', 'true');
+            select.focus();
+            return;
+          }
           if (chat.report(target, select.value, text.value.trim())) closeDialog(dialog);
         },
       },
@@ -858,6 +1021,8 @@ function openReport(target, title) {
     select,
     h('label', { for: 'report-text' }, t('report.text')),
     text,
+    error,
+    h('p', { class: 'hint' }, t('report.anonymous')),
     h(
       'div',
       { class: 'actions' },

@@ -82,6 +82,23 @@ export class Connection {
     return true;
   }
 
+  // The browser says the network is gone (the `offline` event): the socket is dead even if no close
+  // came yet, and a phone would otherwise wait for the keep-alive to notice. Retries follow the
+  // usual backoff; the `online` event calls reconnectNow.
+  networkLost() {
+    if (this.state === ConnState.STOPPED || this.state === ConnState.IDLE) return;
+    const ws = this.ws;
+    this.detach();
+    if (ws) {
+      try {
+        ws.close(4000);
+      } catch {
+        // Ignore: we are leaving it anyway.
+      }
+    }
+    this.scheduleRetry();
+  }
+
   reconnectNow() {
     if (this.state !== ConnState.WAITING) return;
     clearTimeout(this.retryTimer);
