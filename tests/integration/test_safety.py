@@ -73,6 +73,7 @@ async def test_private_meeting_alone_is_delivered_with_a_notice_to_the_recipient
     await b[1].expect("msg", conv=conv, seq=ack["seq"])
     notice = await b[1].expect("notice", code="safety_meeting")
     assert "lieu public" in notice["text"]
+    assert (notice["conv"], notice["seq"]) == (conv, ack["seq"])  # the message it is about
 
 
 async def test_a_shared_phone_number_in_private_is_delivered_with_a_notice_to_the_recipient(

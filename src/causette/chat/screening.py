@@ -35,19 +35,19 @@ MAX_TRACKED_CONVERSATIONS = 50_000
 
 NOTICES_FR = {
     "safety_meeting": (
-        "Conseil sécurité : cette personne propose de vous voir ou demande où vous habitez. Pour une "
-        "première rencontre, choisissez un lieu public, prévenez un proche et ne donnez pas votre adresse."
+        "Conseil sécurité : cette personne propose de te voir ou demande où tu habites. Pour une "
+        "première rencontre, choisis un lieu public, préviens un proche et ne donne pas ton adresse."
     ),
     "safety_contact": (
-        "Cette personne partage un contact ou vous invite sur une autre application. Hors de Causette, "
-        "nos modérateurs ne peuvent plus vous protéger : ne partagez ni photos ni informations personnelles."
+        "Cette personne partage un contact ou t'invite sur une autre application. Hors de Causette, "
+        "nos modérateurs ne peuvent plus te protéger : ne partage ni photos ni informations personnelles."
     ),
     "safety_restricted": (
-        "Vos messages privés sont suspendus le temps qu'un modérateur examine la situation."
+        "Tes messages privés sont suspendus le temps qu'un modérateur examine la situation."
     ),
     "safety_warning": (
-        "Votre message a été relevé par nos filtres ({reasons}). Restez respectueux : en cas de récidive, "
-        "vos messages seront retenus pour vérification."
+        "Ton message a été relevé par nos filtres ({reasons}). Reste respectueux : en cas de récidive, "
+        "tes messages seront retenus pour vérification."
     ),
 }
 

@@ -617,14 +617,16 @@ class ChatService:
         cid: str,
         seq: int | None,
         peer: User | None,
+        request: str | None = None,
     ) -> None:
         """A delivered message that carried labels: warn the sender, notify the recipient, keep the
-        event for the moderators."""
+        event for the moderators. Notices name what they are about (conv+seq, or the request)."""
+        about: dict[str, Any] = {"request": request} if request else {"conv": conv, "seq": seq}
         for _code in decision.effects.warn_codes[:1]:
-            self._notice_user(session.user.id, "safety_warning", decision.reasons)
+            self._notice_user(session.user.id, "safety_warning", decision.reasons, **about)
         if peer is not None:
             for code in decision.effects.notify_recipient:
-                self._notice_user(peer.id, code)
+                self._notice_user(peer.id, code, **about)
         try:
             await self.screening.record(
                 session, decision, text, channel, conv, cid, seq, peer.id if peer else None
@@ -634,8 +636,10 @@ class ChatService:
         except StoreError:
             log.warning("could not record a safety event", exc_info=True)
 
-    def _notice_user(self, user_id: str, code: str, reasons: tuple[str, ...] = ()) -> None:
-        payload = f.encode_dict({"t": "notice", "code": code, "text": notice_text(code, reasons)})
+    def _notice_user(self, user_id: str, code: str, reasons: tuple[str, ...] = (), **about: Any) -> None:
+        frame = {"t": "notice", "code": code, "text": notice_text(code, reasons)}
+        frame.update((k, v) for k, v in about.items() if v is not None)
+        payload = f.encode_dict(frame)
         self.bus.publish(Envelope(user_channel(user_id), payload))
 
     def publish_message(self, m: Message) -> None:
@@ -705,7 +709,9 @@ class ChatService:
         self.bus.publish(Envelope(user_channel(target.id), f.encode_dict(_request_frame(req, me))))
         if decision.labels:
             self._spawn(
-                self._after_delivery(session, decision, text, "request", None, frame.cid, None, target)
+                self._after_delivery(
+                    session, decision, text, "request", None, frame.cid, None, target, request=req.id
+                )
             )
 
     async def _pm_answer(self, conn: Connection, frame: f.PmAnswer) -> None:

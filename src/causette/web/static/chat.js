@@ -21,6 +21,7 @@ const USERS_FILTER_DEBOUNCE_MS = 300;
 const SAFETY_NOTE_WINDOW_MS = 10000;
 // Notices that belong next to the message they are about.
 const INLINE_NOTICES = new Set(['safety_meeting', 'safety_contact']);
+const CATALOGUE_NOTICES = new Set(['safety_meeting', 'safety_contact', 'safety_restricted', 'message_released', 'reports_warning']);
 
 let conn = null;
 let roomsTimer = null;
@@ -323,6 +324,9 @@ const handlers = {
   },
 
   notice(f) {
+    // Fixed notices read in the reader's language from the catalogue; the server's French text is
+    // the fallback (and stays for notices that carry specifics, such as a warning's reasons).
+    if (CATALOGUE_NOTICES.has(f.code)) f = { ...f, text: t(`notice.${f.code}`) };
     if (f.code === 'statement_of_reasons') {
       // The full statement and its appeal form go in the panel; the notice points to it.
       statements.fromNotice(f);
@@ -386,8 +390,11 @@ function attachSafetyNote(f) {
   let conv = f.conv != null ? store.conv(f.conv) : null;
   let afterSeq = typeof f.seq === 'number' ? f.seq : undefined;
   const recentMsg = lastIncoming && now - lastIncoming.at < SAFETY_NOTE_WINDOW_MS ? lastIncoming : null;
-  const recentReq = lastRequest && now - lastRequest.at < SAFETY_NOTE_WINDOW_MS ? lastRequest : null;
-  if (!conv && recentReq && (!recentMsg || recentReq.at >= recentMsg.at) && store.requests.has(recentReq.key)) {
+  // The server names the request or message a notice is about; older servers did not, so the
+  // latest arrival within a few seconds is taken instead.
+  const named = f.request != null ? { key: keyOf(f.request), at: now } : null;
+  const recentReq = named || (lastRequest && now - lastRequest.at < SAFETY_NOTE_WINDOW_MS ? lastRequest : null);
+  if (!conv && recentReq && (named || !recentMsg || recentReq.at >= recentMsg.at) && store.requests.has(recentReq.key)) {
     const r = store.requests.get(recentReq.key);
     r.safety = [...(r.safety || []).filter((x) => x !== text), text];
     store.touch('requests');
