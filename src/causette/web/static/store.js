@@ -18,7 +18,7 @@ const SAVE_DELAY_MS = 500;
 export const TYPING_SHOW_MS = 4000;
 // Informational notices fade after this; safety notices stay until dismissed.
 const NOTICE_MS = 6000;
-const MAX_NOTICES = 5;
+const MAX_NOTICES = 3;
 // Safety tips shown inside a conversation (meeting, contact elsewhere) kept per conversation.
 const MAX_NOTES = 20;
 
