@@ -8,7 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run migrate test lint typecheck unit clean services chromium
+.PHONY: install run migrate test lint typecheck unit clean services chromium screenshots
 
 install: $(STAMP)
 
@@ -40,11 +40,15 @@ chromium: $(CHROMIUM)
 
 $(CHROMIUM):
 	@echo "installing Debian's chromium for the browser tests"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
-	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-color-emoji || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-color-emoji)
 
 test: install chromium lint typecheck
 	$(BIN)/pytest -q
+
+# Rewrites docs/screenshots/ from a real browser session (phone and desktop).
+screenshots: install chromium
+	CAUSETTE_SCREENSHOTS=1 $(BIN)/pytest -q tests/browser/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache src/*.egg-info
