@@ -246,7 +246,7 @@ moderators = Table(
     Column("name", String(64), nullable=False, unique=True),
     Column("role", String(16), nullable=False),  # moderator | admin | legal
     Column("password_hash", String(200), nullable=False),
-    Column("totp_secret", String(64), nullable=False),
+    Column("totp_secret", String(256), nullable=False),  # sealed: moderation.accounts.SecretBox
     Column("created_at", BigInteger, nullable=False),
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", BigInteger, nullable=False, server_default="0"),

@@ -93,6 +93,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("moderators") as batch_op:
         batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=False, server_default="0"))
+        # Sealed (encrypted) TOTP secrets are longer than the base32 secret itself.
+        batch_op.alter_column(
+            "totp_secret",
+            type_=sa.String(length=256),
+            existing_type=sa.String(length=64),
+            existing_nullable=False,
+        )
     op.create_table(
         "mod_sessions",
         sa.Column("token_sha256", sa.String(length=64), primary_key=True),
@@ -106,6 +113,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("mod_sessions")
     with op.batch_alter_table("moderators") as batch_op:
+        batch_op.alter_column(
+            "totp_secret",
+            type_=sa.String(length=64),
+            existing_type=sa.String(length=256),
+            existing_nullable=False,
+        )
         batch_op.drop_column("totp_last_step")
     op.drop_table("reporter_standing")
     op.drop_index("ix_appeals_status", table_name="appeals")
