@@ -28,9 +28,9 @@ Matcher = str | Callable[[Frame], bool] | None
 # hello that every connect() sends.
 BACKGROUND_FRAMES = frozenset({"presence", "typing", "resumed"})
 
-# Letters and digits only, no vowels: random pseudonyms never spell a word a safety lexicon or a
-# reserved-name list could catch.
-_PSEUDONYM_ALPHABET = "bcdfghjkmnpqstvwxz23456789"
+# Letters and digits only, no vowels, no b or j: random pseudonyms never spell a word a safety
+# lexicon or a reserved-name list could catch (with b and j, 1 in 5,000 held "bbj").
+_PSEUDONYM_ALPHABET = "cdfghkmnpqstvwxz23456789"
 
 
 def unique_pseudonym(prefix: str = "u") -> str:
