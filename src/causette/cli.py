@@ -288,16 +288,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("database is up to date")
         return 0
     if args.command == "serve":
-        if settings.redis_url:
-            print("causette: --redis-url (cluster mode) is not available yet", file=sys.stderr)
+        if settings.redis_url and settings.effective_database_url.startswith("sqlite"):
+            print(
+                "causette: --redis-url (several nodes) needs a shared --database-url (PostgreSQL)",
+                file=sys.stderr,
+            )
             return 2
         if not args.no_migrate:
             migrate(settings.effective_database_url)
         import uvloop
 
+        from causette.bus.redis import BusUnavailable
         from causette.web.server import serve
 
-        uvloop.run(serve(settings))
+        try:
+            uvloop.run(serve(settings))
+        except BusUnavailable as exc:
+            print(f"causette: Redis is unreachable ({exc})", file=sys.stderr)
+            return 2
         return 0
     return 2
 

@@ -61,6 +61,9 @@ class Settings:
     # Empty: embedded SQLite at <data_dir>/causette.db. Or postgresql://user@host:port/db.
     database_url: str = ""
     redis_url: str = ""
+    # Names of this cluster's Redis channels ("<prefix>:c:<conv>", ...): clusters sharing one Redis
+    # need different prefixes.
+    redis_prefix: str = "causette"
     # FULL fsyncs every group commit, so an acknowledged message survives a power cut, not
     # only a crash of the process. NORMAL is faster and still survives a process crash.
     sqlite_synchronous: str = "FULL"

@@ -6,7 +6,7 @@ which writes the same bytes to each local member socket.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,3 +46,13 @@ class Bus(Protocol):
     async def stop(self) -> None: ...
 
     def publish(self, envelope: Envelope) -> None: ...
+
+    # A node receives only the channels it declared: the hub calls these when a conversation or a
+    # session gains its first or loses its last socket on this node (reference-counted).
+    def interest(self, channel: str) -> object: ...
+
+    def disinterest(self, channel: str) -> None: ...
+
+    def ready(self, channel: str) -> Awaitable[None]:
+        """Completes once envelopes on `channel` reach this node."""
+        ...

@@ -10,11 +10,11 @@ from __future__ import annotations
 import enum
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from causette.bus.base import PRESENCE, Envelope
+from causette.bus.base import PRESENCE, Envelope, user_channel
 from causette.chat.ratelimit import TokenBucket
 from causette.domain.models import User
 from causette.protocol.errors import CloseCode
@@ -115,18 +115,36 @@ class Connection:
         return len(self.bad_frames) > per_minute
 
 
+def _ignore(_channel: str) -> object:
+    return None
+
+
 class Hub:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        interest: Callable[[str], object] = _ignore,
+        disinterest: Callable[[str], object] = _ignore,
+    ) -> None:
         self.by_conv: dict[str, set[Connection]] = {}
         self.sessions: dict[str, SessionState] = {}
+        # The bus delivers to this node only the channels it has sockets for (bus/redis.py).
+        self._interest = interest
+        self._disinterest = disinterest
 
     # --- membership of sockets -------------------------------------------------------------
     def attach(self, conn: Connection) -> None:
         session = conn.session
-        self.sessions[session.user.id] = session
+        uid = session.user.id
+        if uid not in self.sessions:
+            self._interest(user_channel(uid))
+        self.sessions[uid] = session
         session.connections.add(conn)
         for conv in session.convs:
-            self.by_conv.setdefault(conv, set()).add(conn)
+            members = self.by_conv.get(conv)
+            if members is None:
+                members = self.by_conv[conv] = set()
+                self._interest(conv)
+            members.add(conn)
 
     def detach(self, conn: Connection) -> bool:
         """Forget a socket; True if it was its session's last one on this node."""
@@ -138,14 +156,21 @@ class Hub:
                 members.discard(conn)
                 if not members:
                     del self.by_conv[conv]
+                    self._disinterest(conv)
         if not session.connections:
-            self.sessions.pop(session.user.id, None)
+            if self.sessions.pop(session.user.id, None) is not None:
+                self._disinterest(user_channel(session.user.id))
             return True
         return False
 
     def subscribe(self, session: SessionState, conv: str) -> None:
         session.convs.add(conv)
-        members = self.by_conv.setdefault(conv, set())
+        if not session.connections:
+            return
+        members = self.by_conv.get(conv)
+        if members is None:
+            members = self.by_conv[conv] = set()
+            self._interest(conv)
         members.update(session.connections)
 
     def unsubscribe(self, session: SessionState, conv: str) -> None:
@@ -155,6 +180,7 @@ class Hub:
             members.difference_update(session.connections)
             if not members:
                 del self.by_conv[conv]
+                self._disinterest(conv)
 
     def online_members(self, conv: str) -> int:
         """Connected sessions of this node in a conversation."""

@@ -54,6 +54,8 @@ LEASE_REFRESH_SECONDS = 60
 RESTRICTED_PM = "private_messages"
 # A client that never says hello still gets live traffic after this delay.
 HELLO_TIMEOUT_SECONDS = 5.0
+# How long a join or hello waits for the cluster bus to confirm its subscriptions.
+BUS_READY_SECONDS = 2.0
 
 
 class ChatError(Exception):
@@ -114,7 +116,7 @@ class ChatService:
         self.store = store
         self.bus = bus
         self.signer = signer
-        self.hub = Hub()
+        self.hub = Hub(bus.interest, bus.disinterest)
         self.presence = Presence(bus, settings.presence_interval_ms)
         self.catalogue: dict[str, Room] = {}
         self._entry_limiter = KeyedLimiter(settings.entry_rate_per_minute)
@@ -124,6 +126,9 @@ class ChatService:
         # Ended sessions whose tokens have not expired yet: checked at every upgrade.
         self.revoked: set[str] = set()
         bus.set_handler(self.hub.deliver)
+        set_resync = getattr(bus, "set_resync_handler", None)
+        if set_resync is not None:
+            set_resync(self._bus_resynced)
 
     # --- life --------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -157,6 +162,20 @@ class ChatService:
         await self.presence.stop()
         await self.bus.stop()
         await self.store.close()
+
+    async def _bus_ready(self, *channels: str) -> None:
+        """Wait until the bus delivers these channels to this node (at once in one process), so
+        that nothing falls between a read of the store and live delivery."""
+        try:
+            await asyncio.wait_for(asyncio.gather(*(self.bus.ready(c) for c in channels)), BUS_READY_SECONDS)
+        except TimeoutError:
+            log.warning("the bus did not confirm %d channel(s) in time", len(channels))
+
+    def _bus_resynced(self, _channels: frozenset[str]) -> None:
+        """The bus lost its subscriptions for a while: what it carried meanwhile is lost to this
+        node, so its sockets reconnect and resume by seq from the store."""
+        for conn in list(self.hub.connections()):
+            conn.close(CloseCode.TRY_AGAIN_LATER, "bus reconnected: resume")
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -400,6 +419,7 @@ class ChatService:
         if conn.state is not ConnState.OPEN:
             return  # a second hello changes nothing
         session = conn.session
+        await self._bus_ready(user_channel(session.user.id), *session.convs)
         sent: dict[str, int] = {}
         resumed = [c for c in frame.resume if c in session.convs]
         if resumed:
@@ -457,6 +477,7 @@ class ChatService:
         conn.joining[room.id] = []
         try:
             self.hub.subscribe(session, room.id)
+            await self._bus_ready(room.id)
             history = await self.store.messages.latest(room.id, self.settings.history_size)
             visible = [m.wire() for m in history if m.sender_id not in session.blocked]
             members = self.hub.online_members(room.id)

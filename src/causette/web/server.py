@@ -9,7 +9,9 @@ import signal
 
 import uvicorn
 
+from causette.bus.base import Bus
 from causette.bus.local import LocalBus
+from causette.bus.redis import RedisBus
 from causette.chat.service import ChatService
 from causette.chat.tokens import TokenSigner, load_secret
 from causette.governance.legal import export_case
@@ -38,10 +40,13 @@ async def serve(settings: Settings) -> None:
     engine = SafetyEngine.default(settings.safety_lexicon_dir, settings.safety_policy_file)
     model = Classifier.load(settings.safety_classifier_file) if settings.safety_classifier_file else None
     cases = Cases(store)
+    bus: Bus = (
+        RedisBus(settings.redis_url, prefix=settings.redis_prefix) if settings.redis_url else LocalBus()
+    )
     service = ChatService(
         settings,
         store,
-        LocalBus(),
+        bus,
         signer,
         engine,
         model,

@@ -1,0 +1,84 @@
+"""Two `causette serve` nodes sharing PostgreSQL and Redis (issue 8, first step): members on
+different nodes hear each other in a room and in private, in order, exactly once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import _postgres_unavailable
+from tests.support.harness import Harness, benign_text
+from tests.support.server import PostgresDatabase, PostgresUnavailable, ServerProcess
+
+REDIS_URL = os.environ.get("CAUSETTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def _require_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis required in CI: {exc}")
+        pytest.skip(f"Redis unavailable: {exc}")
+
+
+@pytest.fixture
+def two_nodes(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    _require_redis()
+    try:
+        database = PostgresDatabase().create()
+    except PostgresUnavailable as exc:
+        _postgres_unavailable(exc)
+        raise
+    env: dict[str, str | None] = {
+        "CAUSETTE_REDIS_URL": REDIS_URL,
+        "CAUSETTE_REDIS_PREFIX": f"test-{secrets.token_hex(4)}",
+    }
+    with ExitStack() as stack:
+        stack.callback(database.drop)
+        nodes = []
+        for name in ("a", "b"):
+            node = ServerProcess(tmp_path / name, database_url=database.url, env=env)
+            # Both nodes sign tokens with one secret, as a cluster must.
+            node.data_dir.mkdir(parents=True)
+            (node.data_dir / "secret.key").write_text("cluster-secret-" + "x" * 40)
+            nodes.append(stack.enter_context(node))
+        yield nodes[0], nodes[1]
+
+
+async def test_members_on_two_nodes_hear_each_other_in_order_exactly_once(
+    two_nodes: tuple[ServerProcess, ServerProcess],
+) -> None:
+    node_a, node_b = two_nodes
+    async with Harness.on(node_a) as on_a, Harness.on(node_b) as on_b:
+        alice, a = await on_a.online("alice")
+        bob, b = await on_b.online("bob")
+        room = await on_a.theme_room(alice)
+        await on_a.join(a, room)
+        await on_b.join(b, room)
+
+        texts = [benign_text(f"depuis A {i}") for i in range(20)]
+        acks = await on_a.say_many(a, room, texts)
+        for ack, text in zip(acks, texts, strict=True):
+            got = await b.expect("msg", conv=room, seq=ack["seq"], timeout=5)
+            assert got["text"] == text
+        reply = await on_b.say(b, room, benign_text("depuis B"))
+        await a.expect("msg", conv=room, seq=reply["seq"], timeout=5)
+        await b.expect_none("msg", conv=room, seq=acks[0]["seq"])  # exactly once
+
+        # A private request from one node to the other, accepted, then a private message.
+        await a.send(t="pm_request", to=bob.id, text=benign_text("bonjour"), cid="req-1")
+        request = await b.expect("pm_request", timeout=5)
+        await b.send(t="pm_answer", request=request["request"], accept=True)
+        opened = await a.expect("pm_open", timeout=5)
+        await b.expect("pm_open", conv=opened["conv"], timeout=5)
+        said = await on_b.say(b, opened["conv"], benign_text("en privé"))
+        await a.expect("msg", conv=opened["conv"], seq=said["seq"], timeout=5)
