@@ -82,3 +82,47 @@ async def test_members_on_two_nodes_hear_each_other_in_order_exactly_once(
         await b.expect("pm_open", conv=opened["conv"], timeout=5)
         said = await on_b.say(b, opened["conv"], benign_text("en privé"))
         await a.expect("msg", conv=opened["conv"], seq=said["seq"], timeout=5)
+
+
+async def test_a_node_killed_mid_stream_loses_no_acknowledged_message(
+    two_nodes: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """Bob and Chloé are on node B; Alice writes from node A; B dies (SIGKILL) mid-stream. They
+    reconnect to A and resume from the last seq they saw: every acknowledged message reaches
+    each of them exactly once, in order."""
+    node_a, node_b = two_nodes
+    async with Harness.on(node_a) as on_a, Harness.on(node_b) as on_b:
+        alice, a = await on_a.online("alice")
+        room = await on_a.theme_room(alice)
+        await on_a.join(a, room)
+        listeners = []
+        for name in ("bob", "chloe"):
+            who, ws = await on_b.online(name)
+            await on_b.join(ws, room)
+            listeners.append((who, ws))
+
+        texts = [benign_text(f"flux {i}") for i in range(60)]
+        cids = [f"flux-{i}" for i in range(60)]
+        for cid, text in zip(cids[:30], texts[:30], strict=True):
+            await a.send(t="say", conv=room, text=text, cid=cid)
+        first_acks = [await a.expect("ack", cid=cid, timeout=5) for cid in cids[:30]]
+        # Let some of the stream reach node B's sockets, then kill B while Alice goes on.
+        # (expect takes the frame it waited for out of the inbox: it is put back below.)
+        taken = await listeners[0][1].expect("msg", conv=room, seq=first_acks[10]["seq"], timeout=5)
+        for cid, text in zip(cids[30:], texts[30:], strict=True):
+            await a.send(t="say", conv=room, text=text, cid=cid)
+        node_b.kill()
+        acks = first_acks + [await a.expect("ack", cid=cid, timeout=5) for cid in cids[30:]]
+        expected = [ack["seq"] for ack in acks]
+
+        for who, ws in listeners:
+            await ws.wait_closed(timeout=5)
+            seen = [f["seq"] for f in ws.inbox if f.get("t") == "msg" and f.get("conv") == room]
+            assert seen == sorted(set(seen)), "live delivery before the crash: in order, once"
+            if ws is listeners[0][1]:
+                seen = sorted([*seen, taken["seq"]])
+            last = seen[-1] if seen else 0
+            back = await on_a.connect(who, resume={room: last})
+            await back.expect("resumed", timeout=10)
+            resumed = [f["seq"] for f in back.inbox if f.get("t") == "msg" and f.get("conv") == room]
+            assert seen + resumed == expected, (who.pseudonym, seen, resumed)
