@@ -3,16 +3,19 @@ different nodes hear each other in a room and in private, in order, exactly once
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
 from tests.conftest import _postgres_unavailable
+from tests.support.client import unique_pseudonym
 from tests.support.harness import Harness, benign_text
 from tests.support.server import PostgresDatabase, PostgresUnavailable, ServerProcess
 
@@ -30,28 +33,40 @@ def _require_redis() -> None:
         pytest.skip(f"Redis unavailable: {exc}")
 
 
-@pytest.fixture
-def two_nodes(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+@contextmanager
+def cluster(
+    tmp_path: Path, *, rate_limits: str = "off", env: dict[str, str | None] | None = None
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two nodes on one fresh PostgreSQL database and one Redis (its own channel prefix)."""
     _require_redis()
     try:
         database = PostgresDatabase().create()
     except PostgresUnavailable as exc:
         _postgres_unavailable(exc)
         raise
-    env: dict[str, str | None] = {
+    node_env: dict[str, str | None] = {
         "CAUSETTE_REDIS_URL": REDIS_URL,
         "CAUSETTE_REDIS_PREFIX": f"test-{secrets.token_hex(4)}",
+        **(env or {}),
     }
     with ExitStack() as stack:
         stack.callback(database.drop)
         nodes = []
         for name in ("a", "b"):
-            node = ServerProcess(tmp_path / name, database_url=database.url, env=env)
+            node = ServerProcess(
+                tmp_path / name, database_url=database.url, env=node_env, rate_limits=rate_limits
+            )
             # Both nodes sign tokens with one secret, as a cluster must.
             node.data_dir.mkdir(parents=True)
             (node.data_dir / "secret.key").write_text("cluster-secret-" + "x" * 40)
             nodes.append(stack.enter_context(node))
         yield nodes[0], nodes[1]
+
+
+@pytest.fixture
+def two_nodes(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    with cluster(tmp_path) as nodes:
+        yield nodes
 
 
 async def test_members_on_two_nodes_hear_each_other_in_order_exactly_once(
@@ -126,3 +141,40 @@ async def test_a_node_killed_mid_stream_loses_no_acknowledged_message(
             await back.expect("resumed", timeout=10)
             resumed = [f["seq"] for f in back.inbox if f.get("t") == "msg" and f.get("conv") == room]
             assert seen + resumed == expected, (who.pseudonym, seen, resumed)
+
+
+async def test_one_name_is_given_once_even_when_two_nodes_are_asked_at_the_same_instant(
+    two_nodes: tuple[ServerProcess, ServerProcess],
+) -> None:
+    node_a, node_b = two_nodes
+    async with (
+        httpx.AsyncClient(base_url=node_a.base_url, trust_env=False) as on_a,
+        httpx.AsyncClient(base_url=node_b.base_url, trust_env=False) as on_b,
+    ):
+        for round_ in range(10):
+            name = f"Jumeau{round_}x{secrets.token_hex(2)}"
+            body = {"pseudonym": name, "age": 30, "gender": "f", "postal_code": "75011"}
+            answers = await asyncio.gather(
+                on_a.post("/api/v1/sessions", json=body), on_b.post("/api/v1/sessions", json=body)
+            )
+            codes = sorted(r.status_code for r in answers)
+            assert codes == [201, 409], [r.text for r in answers]
+
+
+async def test_the_entry_rate_of_an_address_is_counted_across_the_cluster(tmp_path: Path) -> None:
+    with cluster(tmp_path, rate_limits="on", env={"CAUSETTE_ENTRY_RATE_PER_MINUTE": "4"}) as (node_a, node_b):
+        async with (
+            httpx.AsyncClient(base_url=node_a.base_url, trust_env=False) as on_a,
+            httpx.AsyncClient(base_url=node_b.base_url, trust_env=False) as on_b,
+        ):
+            codes = []
+            for i in range(6):
+                http = on_a if i % 2 == 0 else on_b
+                body = {
+                    "pseudonym": unique_pseudonym("rate"),
+                    "age": 30,
+                    "gender": "f",
+                    "postal_code": "75011",
+                }
+                codes.append((await http.post("/api/v1/sessions", json=body)).status_code)
+            assert codes == [201, 201, 201, 201, 429, 429], codes

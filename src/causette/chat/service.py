@@ -12,9 +12,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from causette.bus.base import Bus, Envelope, user_channel
+from causette.bus.cluster import Cluster, ClusterUnavailable, LocalCluster
 from causette.chat.catalogue import load_catalogue
 from causette.chat.hub import Connection, ConnState, Hub, SessionState, Sink
 from causette.chat.presence import Presence
@@ -47,6 +48,7 @@ from causette.store.database import now_ms
 from causette.store.safety_events import SafetyEvent
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Leases of connected sessions are refreshed this often; a crashed node's names free up
 # within pseudonym_grace_seconds + 2 * this.
@@ -54,6 +56,8 @@ LEASE_REFRESH_SECONDS = 60
 RESTRICTED_PM = "private_messages"
 # A client that never says hello still gets live traffic after this delay.
 HELLO_TIMEOUT_SECONDS = 5.0
+# A name claimed on entry is this node's for this long (ms): enough to check and store the session.
+NAME_CLAIM_MS = 10_000
 # How long a join or hello waits for the cluster bus to confirm its subscriptions.
 BUS_READY_SECONDS = 2.0
 
@@ -105,6 +109,7 @@ class ChatService:
         on_report: Callable[..., Awaitable[Any]] | None = None,
         on_flag: Callable[[SafetyEvent], Awaitable[Any]] | None = None,
         report_categories: frozenset[str] = frozenset(),
+        cluster: Cluster | None = None,
     ) -> None:
         self.settings = settings
         # Notice categories a `report` frame may name (moderation/categories.toml); empty: any.
@@ -120,6 +125,8 @@ class ChatService:
         self.presence = Presence(bus, settings.presence_interval_ms)
         self.catalogue: dict[str, Room] = {}
         self._entry_limiter = KeyedLimiter(settings.entry_rate_per_minute)
+        # Name claims and entry buckets shared with the other nodes (bus/cluster.py).
+        self.cluster: Cluster = cluster or LocalCluster()
         self._entry_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lease_task: asyncio.Task[None] | None = None
@@ -198,7 +205,7 @@ class ChatService:
         self, body: dict[str, Any], address: str, device: str | None = None
     ) -> tuple[str, User, int]:
         """Create a session (POST /api/v1/sessions). Raises DomainError or ChatError."""
-        if self.settings.rate_limits_on and not self._entry_limiter.take(address):
+        if self.settings.rate_limits_on and not await self._take_entry(address):
             raise ChatError(
                 "rate_limited", "Trop de connexions depuis votre adresse : réessayez dans une minute."
             )
@@ -230,21 +237,42 @@ class ChatService:
         )
         now = now_ms()
         expires = now + self.settings.session_ttl_seconds * 1000
-        # One check-then-insert at a time, so two entries cannot take one name together.
+        # One check-then-insert at a time, so two entries cannot take one name together: the lock
+        # orders this node's entries, the claim those of every node.
+        taken = ChatError(
+            "pseudonym_taken", "Ce pseudo est déjà pris (ou trop ressemblant à un pseudo pris)."
+        )
         async with self._entry_lock:
-            if await self.store.sessions.skeleton_leased(skeleton, now):
-                raise ChatError(
-                    "pseudonym_taken", "Ce pseudo est déjà pris (ou trop ressemblant à un pseudo pris)."
+            if not await self._cluster_call(self.cluster.claim_name(skeleton, user.id, NAME_CLAIM_MS)):
+                raise taken
+            try:
+                if await self.store.sessions.skeleton_leased(skeleton, now):
+                    raise taken
+                await self.store.sessions.create(
+                    user,
+                    now,
+                    expires,
+                    now + self.settings.pseudonym_grace_seconds * 1000,
+                    device_id=device,
+                    address=address,
                 )
-            await self.store.sessions.create(
-                user,
-                now,
-                expires,
-                now + self.settings.pseudonym_grace_seconds * 1000,
-                device_id=device,
-                address=address,
-            )
+            finally:
+                await self.cluster.release_name(skeleton, user.id)
         return self.signer.issue(user.id, expires), user, expires
+
+    async def _take_entry(self, address: str) -> bool:
+        shared = await self._cluster_call(
+            self.cluster.take_entry(address, self.settings.entry_rate_per_minute)
+        )
+        return self._entry_limiter.take(address) if shared is None else shared
+
+    @staticmethod
+    async def _cluster_call(call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except ClusterUnavailable:
+            log.warning("Redis unavailable during an entry", exc_info=True)
+            raise refuse(ErrorCode.UNAVAILABLE) from None
 
     def check_token(self, token: str) -> str | None:
         """The user id of a well-signed, unexpired and unrevoked token (no I/O: the

@@ -10,6 +10,7 @@ import signal
 import uvicorn
 
 from causette.bus.base import Bus
+from causette.bus.cluster import RedisCluster
 from causette.bus.local import LocalBus
 from causette.bus.redis import RedisBus
 from causette.chat.service import ChatService
@@ -53,6 +54,7 @@ async def serve(settings: Settings) -> None:
         on_report=cases.on_report,
         on_flag=cases.on_flag,
         report_categories=frozenset(categories()),
+        cluster=RedisCluster(settings.redis_url, settings.redis_prefix) if settings.redis_url else None,
     )
     audit = AuditLog(store.audit)
 
