@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from tests.conftest import _postgres_unavailable
-from tests.support.client import unique_pseudonym
+from tests.support.client import unique_pseudonym, upgrade_status
 from tests.support.harness import Harness, benign_text
 from tests.support.server import PostgresDatabase, PostgresUnavailable, ServerProcess
 
@@ -178,3 +178,18 @@ async def test_the_entry_rate_of_an_address_is_counted_across_the_cluster(tmp_pa
                 }
                 codes.append((await http.post("/api/v1/sessions", json=body)).status_code)
             assert codes == [201, 201, 201, 201, 429, 429], codes
+
+
+async def test_a_session_ended_on_one_node_is_refused_by_the_other(
+    two_nodes: tuple[ServerProcess, ServerProcess],
+) -> None:
+    node_a, node_b = two_nodes
+    async with Harness.on(node_a) as on_a:
+        alice = await on_a.user("alice")
+        assert await upgrade_status(node_b.ws_url, alice.token) == 101
+        await on_a.end_session(alice)
+        for _ in range(50):  # the revocation travels on the bus
+            if await upgrade_status(node_b.ws_url, alice.token) == 401:
+                break
+            await asyncio.sleep(0.05)
+        assert await upgrade_status(node_b.ws_url, alice.token) == 401

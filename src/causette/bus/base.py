@@ -29,8 +29,9 @@ class Envelope:
     # Typing frames are not echoed to the author's own sockets.
     echo: bool = True
     # Session control on a user channel: "join", "leave", "block", "blocked_by", "unblock",
-    # "unblocked_by", "timeout", "unrestrict", "close"; `arg` is the conversation or user it is about, the end
-    # of a time-out (ms), or a close code.
+    # "unblocked_by", "timeout", "unrestrict", "close"; `arg` is the conversation or user it is
+    # about, the end of a time-out (ms), or a close code. On PRESENCE: "revoke" and "unrevoke",
+    # a session ended or restored on every node (`arg`: its user id).
     control: str = ""
     arg: str = ""
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
-from causette.bus.base import Bus, Envelope, user_channel
+from causette.bus.base import PRESENCE, Bus, Envelope, user_channel
 from causette.bus.cluster import Cluster, ClusterUnavailable, LocalCluster
 from causette.chat.catalogue import load_catalogue
 from causette.chat.hub import Connection, ConnState, Hub, SessionState, Sink
@@ -132,7 +132,7 @@ class ChatService:
         self._lease_task: asyncio.Task[None] | None = None
         # Ended sessions whose tokens have not expired yet: checked at every upgrade.
         self.revoked: set[str] = set()
-        bus.set_handler(self.hub.deliver)
+        bus.set_handler(self._on_envelope)
         set_resync = getattr(bus, "set_resync_handler", None)
         if set_resync is not None:
             set_resync(self._bus_resynced)
@@ -169,6 +169,17 @@ class ChatService:
         await self.presence.stop()
         await self.bus.stop()
         await self.store.close()
+
+    def _on_envelope(self, env: Envelope) -> None:
+        """Every envelope from the bus: cluster-wide session revocations are this service's; the
+        rest is the hub's to deliver."""
+        if env.control and env.channel == PRESENCE:
+            if env.control == "revoke":
+                self.revoked.add(env.arg)
+            elif env.control == "unrevoke":
+                self.revoked.discard(env.arg)
+            return
+        self.hub.deliver(env)
 
     async def _bus_ready(self, *channels: str) -> None:
         """Wait until the bus delivers these channels to this node (at once in one process), so
@@ -305,6 +316,8 @@ class ChatService:
     async def end_session_id(self, user_id: str) -> None:
         await self.store.sessions.revoke(user_id, now_ms())
         self.revoked.add(user_id)
+        # Every node refuses the token from now on, at the upgrade, without asking the database.
+        self.bus.publish(Envelope(PRESENCE, control="revoke", arg=user_id))
         self.bus.publish(Envelope(user_channel(user_id), control="close", arg=str(CloseCode.SESSION_ENDED)))
 
     # --- sockets ---------------------------------------------------------------------------------
@@ -903,6 +916,7 @@ class ChatService:
     async def unban(self, user_id: str) -> None:
         await self.store.sessions.unrevoke(user_id)
         self.revoked.discard(user_id)
+        self.bus.publish(Envelope(PRESENCE, control="unrevoke", arg=user_id))
 
     async def retract(self, conv: str, seq: int) -> bool:
         """A moderator deleted a message: out of history, and off every client's screen."""
