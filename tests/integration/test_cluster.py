@@ -193,3 +193,38 @@ async def test_a_session_ended_on_one_node_is_refused_by_the_other(
                 break
             await asyncio.sleep(0.05)
         assert await upgrade_status(node_b.ws_url, alice.token) == 401
+
+
+async def test_a_node_cut_off_from_redis_sends_its_clients_to_resume_and_nothing_is_lost(
+    two_nodes: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """Node B's Redis connections are killed mid-stream (as a Redis restart would): B reconnects,
+    subscribes again and closes its sockets with 1013; Bob resumes and gets every message once."""
+    node_a, node_b = two_nodes
+    async with Harness.on(node_a) as on_a, Harness.on(node_b) as on_b:
+        alice, a = await on_a.online("alice")
+        bob, b = await on_b.online("bob")
+        room = await on_a.theme_room(alice)
+        await on_a.join(a, room)
+        await on_b.join(b, room)
+        first = await on_a.say(a, room, benign_text("avant"))
+        await b.expect("msg", conv=room, seq=first["seq"], timeout=5)
+
+        admin = redis.Redis.from_url(REDIS_URL)
+        try:
+            suffixes = (f"-{node_b.pid}:sub", f"-{node_b.pid}:pub")
+            ids = [c["id"] for c in admin.client_list() if str(c.get("name", "")).endswith(suffixes)]
+            assert len(ids) == 2, admin.client_list()
+            acks = []
+            for i in range(20):
+                if i == 5:
+                    for client_id in ids:
+                        admin.client_kill_filter(_id=client_id)
+                acks.append(await on_a.say(a, room, benign_text(f"pendant {i}")))
+        finally:
+            admin.close()
+        assert await b.wait_closed(timeout=10) == 1013
+        back = await on_b.connect(bob, resume={room: first["seq"]})
+        await back.expect("resumed", timeout=10)
+        resumed = [f["seq"] for f in back.inbox if f.get("t") == "msg" and f.get("conv") == room]
+        assert resumed == [ack["seq"] for ack in acks]
