@@ -5,63 +5,14 @@ the decision, and the audit chain verifies — then fails once a row is tampered
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
-
 import httpx
 import pyotp
 from sqlalchemy import text
 
 from causette.store import Store
 from tests.support.harness import Harness, benign_text
+from tests.support.moderation import PASSWORD, audit_verify, case_for, cli_add_moderator, login
 from tests.support.server import ServerProcess
-
-CAUSETTE = Path(sys.executable).with_name("causette")
-PASSWORD = "un mot de passe assez long"
-
-
-def add_moderator(server: ServerProcess, name: str, role: str = "moderator") -> str:
-    """Create an account with the CLI; returns its TOTP secret (from the otpauth URI it prints)."""
-    done = subprocess.run(
-        [str(CAUSETTE), "moderator", "add", name, "--role", role, "--password-stdin", *server.storage_args],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    uri = next(line for line in done.stdout.splitlines() if line.startswith("otpauth://totp/"))
-    return parse_qs(urlsplit(uri).query)["secret"][0]
-
-
-async def login(http: httpx.AsyncClient, name: str, secret: str) -> dict[str, str]:
-    resp = await http.post(
-        "/api/v1/mod/login", json={"name": name, "password": PASSWORD, "code": pyotp.TOTP(secret).now()}
-    )
-    assert resp.status_code == 200, resp.text
-    return {"Authorization": f"Bearer {resp.json()['token']}"}
-
-
-def audit_verify(server: ServerProcess) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CAUSETTE), "audit", "verify", *server.storage_args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-async def case_for(http: httpx.AsyncClient, mod: dict[str, str], target: str) -> dict[str, Any]:
-    resp = await http.get("/api/v1/mod/queue", headers=mod)
-    assert resp.status_code == 200, resp.text
-    found: list[dict[str, Any]] = [c for c in resp.json() if c["target"] == target]
-    assert len(found) == 1, resp.json()
-    return found[0]
 
 
 async def test_report_case_timeout_statement_appeal_reversal_and_audit(fresh_server: ServerProcess) -> None:
@@ -84,13 +35,14 @@ async def test_report_case_timeout_statement_appeal_reversal_and_audit(fresh_ser
         receipt = await b.expect("reported")
 
         # Moderators log in with password and TOTP; a wrong code is refused.
-        first, second = add_moderator(fresh_server, "premiere"), add_moderator(fresh_server, "second")
+        first_name, first = cli_add_moderator(fresh_server, prefix="premiere")
+        second_name, second = cli_add_moderator(fresh_server, prefix="second")
         wrong = await http.post(
-            "/api/v1/mod/login", json={"name": "premiere", "password": PASSWORD, "code": "1"}
+            "/api/v1/mod/login", json={"name": first_name, "password": PASSWORD, "code": "1"}
         )
         assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "login_failed"
         assert (await http.get("/api/v1/mod/queue")).status_code == 401
-        mod1 = await login(http, "premiere", first)
+        mod1 = await login(http, first_name, first)
 
         # The case appears with its evidence.
         case = await case_for(http, mod1, f"message:{room}:{said['seq']}")
@@ -158,7 +110,7 @@ async def test_report_case_timeout_statement_appeal_reversal_and_audit(fresh_ser
         assert mine["own"] is True
         own = await http.post(f"/api/v1/mod/appeals/{mine['id']}", headers=mod1, json={"outcome": "reverse"})
         assert own.status_code == 409 and own.json()["error"]["code"] == "same_moderator"
-        mod2 = await login(http, "second", second)
+        mod2 = await login(http, second_name, second)
         reversed_ = await http.post(
             f"/api/v1/mod/appeals/{mine['id']}", headers=mod2, json={"outcome": "reverse", "reply": "Erreur."}
         )
@@ -226,7 +178,7 @@ async def test_a_held_message_found_harmless_is_released_to_the_room(fresh_serve
         assert (await a.expect("error", cid="held-1"))["code"] == "held_for_review"
         await b.expect_none("msg")
 
-        mod = await login(http, "moderatrice", add_moderator(fresh_server, "moderatrice"))
+        mod = await login(http, *cli_add_moderator(fresh_server, prefix="moderatrice"))
         queue = (await http.get("/api/v1/mod/queue", headers=mod)).json()
         case = next(c for c in queue if c["target"].startswith("flag:"))
         assert case["origin"] == "automated" and case["summary"] == held_text
@@ -252,10 +204,10 @@ async def test_a_held_message_found_harmless_is_released_to_the_room(fresh_serve
 
 async def test_a_totp_code_logs_in_once(fresh_server: ServerProcess) -> None:
     """RFC 6238, 5.2: a code accepted once is not accepted again (no replay)."""
-    secret = add_moderator(fresh_server, "unique")
+    name, secret = cli_add_moderator(fresh_server, prefix="unique")
     async with httpx.AsyncClient(base_url=fresh_server.base_url, trust_env=False) as http:
         code = pyotp.TOTP(secret).now()
-        body = {"name": "unique", "password": PASSWORD, "code": code}
+        body = {"name": name, "password": PASSWORD, "code": code}
         assert (await http.post("/api/v1/mod/login", json=body)).status_code == 200
         replay = await http.post("/api/v1/mod/login", json=body)
         assert replay.status_code == 401 and replay.json()["error"]["code"] == "login_failed"
@@ -317,7 +269,7 @@ async def test_a_client_back_from_offline_learns_of_deletions_it_may_still_show(
 
         await a.send(t="report", target={"conv": room, "seq": said["seq"]}, category="spam", text="")
         await a.expect("reported")
-        mod = await login(http, "moderateur", add_moderator(fresh_server, "moderateur"))
+        mod = await login(http, *cli_add_moderator(fresh_server, prefix="moderateur"))
         case = await case_for(http, mod, f"message:{room}:{said['seq']}")
         done = await http.post(
             f"/api/v1/mod/cases/{case['id']}/actions",

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from tests.conftest import DedicatedServer
-from tests.integration.test_moderation_actions import act, case_for, case_view, moderator, queue, report
 from tests.support.harness import Entrant, Harness, benign_text
+from tests.support.moderation import act, case_for, case_view, moderator, queue, report
 from tests.support.server import ServerProcess
 
 # The trusted flagger of the "queue" server: its key, and the setting that names its SHA-256.

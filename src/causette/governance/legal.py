@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from causette.domain.evidence import digest
 from causette.governance.signing import public_pem, sign
 from causette.store import Store
 from causette.store.audit import AuditRow
@@ -133,7 +134,7 @@ def verify_evidence(evidence: dict[str, Any], evidence_sha256: str) -> dict[str,
     checked = []
     for index, item in enumerate(items):
         entry = item if isinstance(item, dict) else {}
-        recomputed = _digest(entry.get("data"))
+        recomputed = digest(entry.get("data"))
         checked.append(
             {
                 "index": index,
@@ -143,7 +144,7 @@ def verify_evidence(evidence: dict[str, Any], evidence_sha256: str) -> dict[str,
                 "match": entry.get("sha256") == recomputed,
             }
         )
-    snapshot = _digest([c["recomputed"] for c in checked])
+    snapshot = digest([c["recomputed"] for c in checked])
     snapshot_match = evidence.get("sha256") == snapshot and evidence_sha256 == snapshot
     return {
         "rule": ITEM_HASH_RULE,
@@ -233,7 +234,7 @@ def _about_case(row: AuditRow, case_id: str) -> bool:
 
 
 def _audit_entry(row: AuditRow) -> dict[str, Any]:
-    seq, at, actor, action, target, details, prev_hash, digest = row
+    seq, at, actor, action, target, details, prev_hash, entry_hash = row
     return {
         "seq": seq,
         "at": at,
@@ -242,7 +243,7 @@ def _audit_entry(row: AuditRow) -> dict[str, Any]:
         "target": target,
         "details": details,
         "prev_hash": prev_hash,
-        "hash": digest,
+        "hash": entry_hash,
     }
 
 
@@ -287,12 +288,6 @@ def _fsync_dir(path: Path) -> None:
 
 
 # --- encoding ------------------------------------------------------------------------------------
-def _digest(data: Any) -> str:
-    # The rule of moderation/cases.py (`_digest`), repeated here because governance may not
-    # import moderation (DESIGN.md, "Layers"); the two must stay identical.
-    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
 def _json(data: Any) -> bytes:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 

@@ -8,12 +8,10 @@ an authority later sees can be shown to be what was there when the notice came.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict
 from typing import Any
 
-import orjson
-
+from causette.domain.evidence import digest
 from causette.domain.ids import new_id
 from causette.moderation.catalog import categories
 from causette.store import Store
@@ -54,14 +52,10 @@ def severity_of(category: str) -> int:
     return known.severity if known is not None else SEVERITY.get(category, DEFAULT_SEVERITY)
 
 
-def _digest(data: Any) -> str:
-    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
 def snapshot(items: list[tuple[str, Any]]) -> dict[str, Any]:
     """Hash each (kind, data) item, then the list of item hashes."""
-    hashed = [{"kind": kind, "data": data, "sha256": _digest(data)} for kind, data in items]
-    return {"items": hashed, "sha256": _digest([h["sha256"] for h in hashed])}
+    hashed = [{"kind": kind, "data": data, "sha256": digest(data)} for kind, data in items]
+    return {"items": hashed, "sha256": digest([h["sha256"] for h in hashed])}
 
 
 class Cases:

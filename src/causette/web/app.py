@@ -24,7 +24,7 @@ from causette.moderation.decisions import Moderation, ModerationError
 from causette.moderation.notices import Notices
 from causette.settings import Settings
 from causette.store import StoreError
-from causette.web.moderation_api import DEVICE_COOKIE, ApiError, moderation_router
+from causette.web.moderation_api import DEVICE_COOKIE, ApiError, bearer_token, moderation_router
 
 STATIC = resources.files("causette.web").joinpath("static")
 
@@ -90,8 +90,7 @@ class InviteIn(BaseModel):
 
 async def current_user(request: Request) -> User:
     """The session of the bearer token, or a 401."""
-    auth = request.headers.get("authorization", "")
-    token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+    token = bearer_token(request)
     service: ChatService = request.app.state.service
     user = await service.authenticate(token) if token else None
     if user is None:

@@ -69,7 +69,8 @@ class AppealDecisionIn(BaseModel):
     reply: str = Field(default="", max_length=4000)
 
 
-def _bearer(request: Request) -> str:
+def bearer_token(request: Request) -> str:
+    """The token of an `Authorization: Bearer` header, or "" (none)."""
     auth = request.headers.get("authorization", "")
     return auth[7:].strip() if auth.lower().startswith("bearer ") else ""
 
@@ -78,7 +79,7 @@ async def current_moderator(request: Request) -> Moderator:
     """The moderator of the console session's bearer token, or a 401."""
     accounts: Accounts = request.app.state.accounts
     settings: Settings = request.app.state.settings
-    found = await accounts.session(_bearer(request), settings.mod_session_idle_seconds)
+    found = await accounts.session(bearer_token(request), settings.mod_session_idle_seconds)
     if found is None:
         raise ApiError("unauthorized", "Session de modération absente ou expirée : reconnectez-vous.")
     return found
@@ -179,7 +180,7 @@ def moderation_router(
     async def notify(request: Request, body: NoticeIn) -> dict[str, Any]:
         """A notice (DSA art. 16), without a chat session; trusted flaggers (art. 22) send their key."""
         address = request.client.host if request.client else "unknown"
-        bearer = _bearer(request)
+        bearer = bearer_token(request)
         flagger = notices.flagger(bearer)
         if flagger is None and settings.rate_limits_on and not form_limiter.take(address):
             raise ApiError("rate_limited", "Trop de signalements depuis votre adresse : réessayez plus tard.")
@@ -199,7 +200,7 @@ def moderation_router(
     @router.get("/statements", tags=["statements"])
     async def statements(request: Request) -> list[dict[str, Any]]:
         """Statements of reasons (art. 17) for this session and this device."""
-        bearer = _bearer(request)
+        bearer = bearer_token(request)
         user = await service.authenticate(bearer) if bearer else None
         device = request.cookies.get(DEVICE_COOKIE)
         ids = [user.id] if user else []
@@ -229,7 +230,7 @@ def moderation_router(
 
     @router.post("/mod/logout", status_code=204, tags=["moderation"])
     async def logout(request: Request, mod: Mod) -> Response:
-        await accounts.close_session(_bearer(request), mod)
+        await accounts.close_session(bearer_token(request), mod)
         return Response(status_code=204)
 
     @router.get("/mod/me", tags=["moderation"])
