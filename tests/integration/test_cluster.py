@@ -4,67 +4,24 @@ different nodes hear each other in a room and in private, in order, exactly once
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
 
-from tests.conftest import _postgres_unavailable
 from tests.support.client import unique_pseudonym, upgrade_status
+from tests.support.cluster import REDIS_URL, cluster
 from tests.support.harness import Harness, benign_text
-from tests.support.server import PostgresDatabase, PostgresUnavailable, ServerProcess
-
-REDIS_URL = os.environ.get("CAUSETTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.support.server import ServerProcess
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
-def _require_redis() -> None:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis required in CI: {exc}")
-        pytest.skip(f"Redis unavailable: {exc}")
-
-
-@contextmanager
-def cluster(
-    tmp_path: Path, *, rate_limits: str = "off", env: dict[str, str | None] | None = None
-) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two nodes on one fresh PostgreSQL database and one Redis (its own channel prefix)."""
-    _require_redis()
-    try:
-        database = PostgresDatabase().create()
-    except PostgresUnavailable as exc:
-        _postgres_unavailable(exc)
-        raise
-    node_env: dict[str, str | None] = {
-        "CAUSETTE_REDIS_URL": REDIS_URL,
-        "CAUSETTE_REDIS_PREFIX": f"test-{secrets.token_hex(4)}",
-        **(env or {}),
-    }
-    with ExitStack() as stack:
-        stack.callback(database.drop)
-        nodes = []
-        for name in ("a", "b"):
-            node = ServerProcess(
-                tmp_path / name, database_url=database.url, env=node_env, rate_limits=rate_limits
-            )
-            # Both nodes sign tokens with one secret, as a cluster must.
-            node.data_dir.mkdir(parents=True)
-            (node.data_dir / "secret.key").write_text("cluster-secret-" + "x" * 40)
-            nodes.append(stack.enter_context(node))
-        yield nodes[0], nodes[1]
-
-
 @pytest.fixture
-def two_nodes(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+def two_nodes(tmp_path: Path) -> Iterator[tuple[ServerProcess, ...]]:
     with cluster(tmp_path) as nodes:
         yield nodes
 

@@ -1,0 +1,63 @@
+"""Nodes of a cluster for integration tests: `causette serve` processes sharing one fresh
+PostgreSQL database and the local Redis (each cluster under its own key prefix)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import _postgres_unavailable
+from tests.support.server import PostgresDatabase, PostgresUnavailable, ServerProcess
+
+REDIS_URL = os.environ.get("CAUSETTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def require_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis required in CI: {exc}")
+        pytest.skip(f"Redis unavailable: {exc}")
+
+
+@contextmanager
+def cluster(
+    tmp_path: Path,
+    *,
+    rate_limits: str = "off",
+    env: dict[str, str | None] | None = None,
+    names: tuple[str, ...] = ("a", "b"),
+    redis_url: str | None = None,
+) -> Iterator[tuple[ServerProcess, ...]]:
+    """Nodes (two unless told) on one fresh PostgreSQL database and one Redis (its own channel
+    prefix)."""
+    require_redis()
+    try:
+        database = PostgresDatabase().create()
+    except PostgresUnavailable as exc:
+        _postgres_unavailable(exc)
+        raise
+    node_env: dict[str, str | None] = {
+        "CAUSETTE_REDIS_URL": redis_url or REDIS_URL,
+        "CAUSETTE_REDIS_PREFIX": f"test-{secrets.token_hex(4)}",
+        **(env or {}),
+    }
+    with ExitStack() as stack:
+        stack.callback(database.drop)
+        nodes = []
+        for name in names:
+            node = ServerProcess(
+                tmp_path / name, database_url=database.url, env=node_env, rate_limits=rate_limits
+            )
+            # Both nodes sign tokens with one secret, as a cluster must.
+            node.data_dir.mkdir(parents=True)
+            (node.data_dir / "secret.key").write_text("cluster-secret-" + "x" * 40)
+            nodes.append(stack.enter_context(node))
+        yield tuple(nodes)
