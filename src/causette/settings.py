@@ -25,6 +25,9 @@ POSITIVE_FIELDS = (
     "send_queue_bytes",
     "group_commit_max_batch",
     "presence_interval_ms",
+    "node_ttl_ms",
+    "gap_wait_ms",
+    "workers",
     "frame_burst",
     "safety_context_messages",
     "public_reports_per_hour",
@@ -64,6 +67,15 @@ class Settings:
     # Names of this cluster's Redis channels ("<prefix>:c:<conv>", ...): clusters sharing one Redis
     # need different prefixes.
     redis_prefix: str = "causette"
+    # A node refreshes its presence in Redis every third of this; a node silent this long is
+    # dead, and its users are gone from every other node's list (bus/cluster.py).
+    node_ttl_ms: int = 6000
+    # A node that receives seq n+2 of a conversation before n+1 (two nodes published them) waits
+    # this long for n+1, then reads it from the database (chat/sequencer.py).
+    gap_wait_ms: int = 250
+    # `causette serve --workers N`: N processes on one machine sharing the ports (SO_REUSEPORT);
+    # more than 1 needs PostgreSQL and Redis.
+    workers: int = 1
     # FULL fsyncs every group commit, so an acknowledged message survives a power cut, not
     # only a crash of the process. NORMAL is faster and still survives a process crash.
     sqlite_synchronous: str = "FULL"
