@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from causette.chat.hub import Connection, ConnState, Hub, SessionState, Sink
 from causette.chat.presence import Presence
 from causette.chat.ratelimit import KeyedLimiter, TokenBucket
 from causette.chat.screening import Screening, notice_text
+from causette.chat.sequencer import Sequencer
 from causette.chat.tokens import TokenSigner
 from causette.domain.departements import departement_for_postal_code, region_for_departement
 from causette.domain.entry import validate_age, validate_gender
@@ -121,7 +123,9 @@ class ChatService:
         self.store = store
         self.bus = bus
         self.signer = signer
-        self.hub = Hub(bus.interest, bus.disinterest)
+        self.hub = Hub(bus.interest, self._disinterest)
+        # Conversation frames reach the hub in seq order even when several nodes publish them.
+        self.sequencer = Sequencer(self.hub.deliver, self._stored_after, settings.gap_wait_ms)
         self.presence = Presence(bus, settings.presence_interval_ms)
         self.catalogue: dict[str, Room] = {}
         self._entry_limiter = KeyedLimiter(settings.entry_rate_per_minute)
@@ -146,6 +150,9 @@ class ChatService:
         self.store.start()
         await self.bus.start()
         self.presence.start()
+        await self.cluster.start(
+            self.settings.node_ttl_ms, self._local_users, self._local_rooms, self._users_gone
+        )
         self._lease_task = asyncio.get_running_loop().create_task(self._refresh_leases(), name="leases")
         if not self.settings.rate_limits_on:
             log.warning(
@@ -167,6 +174,8 @@ class ChatService:
                 ids, now_ms() + self.settings.pseudonym_grace_seconds * 1000
             )
         await self.presence.stop()
+        await self.sequencer.stop()
+        await self.cluster.close()
         await self.bus.stop()
         await self.store.close()
 
@@ -179,7 +188,35 @@ class ChatService:
             elif env.control == "unrevoke":
                 self.revoked.discard(env.arg)
             return
-        self.hub.deliver(env)
+        self.sequencer.push(env)
+
+    # --- the cluster's view of who is online (bus/cluster.py) ----------------------------------
+    def online_members(self, room_id: str) -> int:
+        """Connected members of a room, on this node and (as of the last beat) the others."""
+        return self.hub.online_members(room_id) + self.cluster.remote_members(room_id)
+
+    def _local_users(self) -> dict[str, dict[str, Any]]:
+        return {uid: s.user.public() for uid, s in self.hub.sessions.items()}
+
+    def _local_rooms(self) -> dict[str, int]:
+        return {
+            conv: len({c.session.user.id for c in conns})
+            for conv, conns in self.hub.by_conv.items()
+            if conns and not is_private_conv(conv)
+        }
+
+    def _users_gone(self, user_ids: list[str]) -> None:
+        """Users of a node that died: this node's sockets hear they went offline."""
+        frame = {"t": "presence", "online": [], "offline": user_ids}
+        self.hub.broadcast(f.encode_dict(frame))
+
+    def _disinterest(self, channel: str) -> None:
+        self.bus.disinterest(channel)
+        self.sequencer.forget(channel)
+
+    async def _stored_after(self, conv: str, seq: int, limit: int) -> list[Envelope]:
+        """Stored messages of `conv` after `seq`, as the envelopes their node published."""
+        return [_envelope(m) for m in await self.store.messages.after(conv, seq, limit)]
 
     async def _bus_ready(self, *channels: str) -> None:
         """Wait until the bus delivers these channels to this node (at once in one process), so
@@ -272,10 +309,17 @@ class ChatService:
         return self.signer.issue(user.id, expires), user, expires
 
     async def _take_entry(self, address: str) -> bool:
-        shared = await self._cluster_call(
-            self.cluster.take_entry(address, self.settings.entry_rate_per_minute)
+        return await self.take_shared(
+            "entry", address, self.settings.entry_rate_per_minute, 60.0, self._entry_limiter
         )
-        return self._entry_limiter.take(address) if shared is None else shared
+
+    async def take_shared(
+        self, bucket: str, key: str, per_window: int, window_s: float, local: KeyedLimiter
+    ) -> bool:
+        """A token from the cluster-wide bucket `bucket:key` (Redis), or from the node's own
+        `local` limiter when there is no cluster."""
+        shared = await self._cluster_call(self.cluster.take(bucket, key, per_window, window_s))
+        return local.take(key) if shared is None else shared
 
     @staticmethod
     async def _cluster_call(call: Awaitable[T]) -> T:
@@ -361,7 +405,8 @@ class ChatService:
         conn.state = ConnState.CLOSED
         if self.hub.detach(conn):
             user_id = conn.user.id
-            self.presence.left(user_id)
+            if not self.cluster.online_elsewhere(user_id):
+                self.presence.left(user_id)
             self._spawn(self._release_lease(user_id))
 
     async def _release_lease(self, user_id: str) -> None:
@@ -521,7 +566,7 @@ class ChatService:
             await self._bus_ready(room.id)
             history = await self.store.messages.latest(room.id, self.settings.history_size)
             visible = [m.wire() for m in history if m.sender_id not in session.blocked]
-            members = self.hub.online_members(room.id)
+            members = self.online_members(room.id)
             conn.send(
                 f.encode_dict(
                     {"t": "joined", "conv": room.id, "room": room.public(members, True), "history": visible}
@@ -705,7 +750,7 @@ class ChatService:
         self.bus.publish(Envelope(user_channel(user_id), payload))
 
     def publish_message(self, m: Message) -> None:
-        self.bus.publish(Envelope(m.conv, f.encode_dict(m.wire()), sender=m.sender_id, seq=m.seq))
+        self.bus.publish(_envelope(m))
 
     async def _typing(self, conn: Connection, frame: f.Typing) -> None:
         if frame.conv not in conn.session.convs:
@@ -1014,7 +1059,7 @@ class ChatService:
         session = self.hub.sessions.get(user.id)
         convs = session.convs if session else set(await self.store.rooms.conversations_of(user.id))
         rooms = list(self.catalogue.values()) + await self.store.rooms.private_rooms_visible_to(user.id)
-        return [r.public(self.hub.online_members(r.id), r.id in convs) for r in rooms]
+        return [r.public(self.online_members(r.id), r.id in convs) for r in rooms]
 
     async def create_private_room(self, user: User, name: str, topic: str) -> dict[str, Any]:
         name = " ".join(name.split())
@@ -1042,7 +1087,7 @@ class ChatService:
         )
         await self.store.rooms.create_private(room, now_ms())
         self.bus.publish(Envelope(user_channel(user.id), control="join", arg=room.id))
-        return room.public(self.hub.online_members(room.id), True)
+        return room.public(self.online_members(room.id), True)
 
     async def invite(self, user: User, room_id: str, invitee_id: str) -> None:
         room = await self.store.rooms.get(room_id)
@@ -1058,29 +1103,38 @@ class ChatService:
             raise refuse(ErrorCode.ROOM_FULL)
         await self.store.rooms.invite(room.id, invitee.id, user.id, now_ms())
         payload = f.encode_dict(
-            {"t": "invited", "room": room.public(self.hub.online_members(room.id)), "by": user.public()}
+            {"t": "invited", "room": room.public(self.online_members(room.id)), "by": user.public()}
         )
         self.bus.publish(Envelope(user_channel(invitee.id), payload))
 
-    def online_users(
+    async def online_users(
         self, viewer: User, age_min: int | None, age_max: int | None, gender: str | None, region: str | None
     ) -> list[dict[str, Any]]:
         viewer_session = self.hub.sessions.get(viewer.id)
-        hidden = (viewer_session.blocked | viewer_session.blocked_by) if viewer_session else set()
+        if viewer_session is not None:
+            hidden = viewer_session.blocked | viewer_session.blocked_by
+        else:  # the viewer's sockets are on another node, or closed
+            hidden = await self.store.private.blocked_by(viewer.id) | await self.store.private.blockers_of(
+                viewer.id
+            )
         if region == "mine":
             region = viewer.region
         out = []
-        for session in self.hub.sessions.values():
-            u = session.user
+        seen: set[str] = set()
+        local = (s.user.public() for s in self.hub.sessions.values())
+        for u in itertools.chain(local, self.cluster.remote_users()):
+            uid = u["id"]
             if (
-                u.id in hidden
-                or (age_min is not None and u.age < age_min)
-                or (age_max is not None and u.age > age_max)
-                or (gender and u.gender != gender)
-                or (region and u.region != region)
+                uid in seen
+                or uid in hidden
+                or (age_min is not None and u["age"] < age_min)
+                or (age_max is not None and u["age"] > age_max)
+                or (gender and u["gender"] != gender)
+                or (region and u["region"] != region)
             ):
                 continue
-            out.append(u.public())
+            seen.add(uid)
+            out.append(u)
         out.sort(key=lambda u: str(u["pseudonym"]).casefold())
         return out
 
@@ -1092,6 +1146,11 @@ class ChatService:
         hidden = session.blocked if session else await self.store.private.blocked_by(user.id)
         msgs = await self.store.messages.latest(conv, max(1, min(limit, 100)), before)
         return [m.wire() for m in msgs if m.sender_id not in hidden]
+
+
+def _envelope(m: Message) -> Envelope:
+    """A stored message as it travels on the bus: encoded once, for every member."""
+    return Envelope(m.conv, f.encode_dict(m.wire()), sender=m.sender_id, seq=m.seq)
 
 
 def _request_frame(req: PmRequestRecord, sender: User) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 from importlib import resources
 from typing import Annotated, Any
 
@@ -73,6 +75,8 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
+        # Which process answered (`causette serve --workers N`; docs/operations.md).
+        response.headers["X-Causette-Node"] = request.app.state.node
         if request.url.path.startswith("/static/"):
             # Revalidate (ETag) on each load, so that an upgrade never runs with stale modules.
             response.headers["Cache-Control"] = "no-cache"
@@ -116,6 +120,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.service = service
+    app.state.node = f"{socket.gethostname()}:{os.getpid()}"
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(ApiError)
@@ -218,7 +223,7 @@ def create_app(
         gender: Annotated[str | None, Query(pattern="^[fmx]$")] = None,
         region: Annotated[str | None, Query(max_length=40)] = None,
     ) -> list[dict[str, Any]]:
-        return service.online_users(user, age_min, age_max, gender, region)
+        return await service.online_users(user, age_min, age_max, gender, region)
 
     @app.get("/api/v1/history/{conv}")
     async def history(

@@ -182,7 +182,13 @@ def moderation_router(
         address = request.client.host if request.client else "unknown"
         bearer = bearer_token(request)
         flagger = notices.flagger(bearer)
-        if flagger is None and settings.rate_limits_on and not form_limiter.take(address):
+        if (
+            flagger is None
+            and settings.rate_limits_on
+            and not await service.take_shared(
+                "reports", address, settings.public_reports_per_hour, 3600.0, form_limiter
+            )
+        ):
             raise ApiError("rate_limited", "Trop de signalements depuis votre adresse : réessayez plus tard.")
         user = await service.authenticate(bearer) if bearer and flagger is None else None
         return await notices.submit(
