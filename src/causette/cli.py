@@ -41,7 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--redis-url", dest="redis_url", help="Redis URL for clusters (env CAUSETTE_REDIS_URL)"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="processes sharing the ports (SO_REUSEPORT); more than 1 needs PostgreSQL and Redis "
+        "(env CAUSETTE_WORKERS; default 1)",
+    )
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
+    # Internal: how the supervisor of `--workers N` starts each worker (web/workers.py).
+    serve.add_argument("--worker-of", dest="worker_of", type=int, help=argparse.SUPPRESS)
     migrate = sub.add_parser("migrate", help="apply database migrations")
     _add_common(migrate)
 
@@ -240,20 +248,57 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
         k: v
         for k, v in vars(args).items()
-        if k in {"data_dir", "database_url", "host", "port", "ws_port", "redis_url"}
+        if k in {"data_dir", "database_url", "host", "port", "ws_port", "redis_url", "workers"}
     }
     return load_settings(args.config, overrides)
 
 
+async def _sync_rooms(settings: Settings) -> None:
+    from causette.chat.catalogue import load_catalogue
+    from causette.store import Store
+    from causette.store.database import now_ms
+
+    store = Store.open(settings.effective_database_url, settings.sqlite_synchronous)
+    try:
+        await store.rooms.sync_catalogue(load_catalogue(settings.rooms_file), now_ms())
+    finally:
+        await store.engine.dispose()
+
+
+def _supervise(settings: Settings, argv: Sequence[str]) -> int:
+    """`serve --workers N`: the database is migrated; start and watch N workers (web/workers.py)."""
+    import os
+    import socket
+
+    from causette.chat.tokens import load_secret
+    from causette.governance.signing import load_signing_key
+    from causette.web.workers import Supervisor
+
+    if not hasattr(socket, "SO_REUSEPORT"):
+        print("causette: --workers needs SO_REUSEPORT, which this system lacks", file=sys.stderr)
+        return 2
+    # What every worker makes on its first start is made here, once, rather than raced by N
+    # processes: the data directory's keys (two workers making two different secrets would refuse
+    # each other's tokens) and the configured rooms (two first inserts of a room: one crashes).
+    load_secret(settings.secret, settings.data_dir)
+    load_signing_key(settings.data_dir)
+    asyncio.run(_sync_rooms(settings))
+    command = [sys.executable, "-m", "causette.cli", *argv, "--worker-of", str(os.getpid())]
+    return Supervisor(command, settings.workers).run()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
         settings = _settings(args)
     except SettingsError as exc:
         print(f"causette: {exc}", file=sys.stderr)
         return 2
+    # With workers, the lines of N processes interleave on one output: each carries its pid.
+    pid = " [%(process)d]" if args.command == "serve" and settings.workers > 1 else ""
     logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level.upper(), format=f"%(asctime)s %(levelname)s{pid} %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from causette.store import migrate
@@ -288,14 +333,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("database is up to date")
         return 0
     if args.command == "serve":
-        if settings.redis_url and settings.effective_database_url.startswith("sqlite"):
+        sqlite = settings.effective_database_url.startswith("sqlite")
+        if settings.workers > 1 and (sqlite or not settings.redis_url):
+            print(
+                f"causette: --workers {settings.workers} needs a shared --database-url (PostgreSQL) "
+                "and --redis-url: each worker is a node of one cluster",
+                file=sys.stderr,
+            )
+            return 2
+        if settings.redis_url and sqlite:
             print(
                 "causette: --redis-url (several nodes) needs a shared --database-url (PostgreSQL)",
                 file=sys.stderr,
             )
             return 2
-        if not args.no_migrate:
+        if args.worker_of is not None:
+            from causette.web.workers import die_with_parent
+
+            die_with_parent(args.worker_of)  # the supervisor migrated the database
+        elif not args.no_migrate:
             migrate(settings.effective_database_url)
+        if settings.workers > 1 and args.worker_of is None:
+            return _supervise(settings, argv)
+        import errno
+
         import uvloop
 
         from causette.bus.redis import BusUnavailable
@@ -305,6 +366,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             uvloop.run(serve(settings))
         except BusUnavailable as exc:
             print(f"causette: Redis is unreachable ({exc})", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            print(f"causette: cannot listen: {exc}", file=sys.stderr)
             return 2
         return 0
     return 2

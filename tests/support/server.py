@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +84,10 @@ class ServerProcess:
         rate_limits: str | None = "off",
         env: Mapping[str, str | None] | None = None,
         host: str = "127.0.0.1",
+        extra_args: Sequence[str] = (),
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.extra_args = list(extra_args)  # more `causette serve` options, e.g. ["--workers", "2"]
         self.database_url = database_url
         self.host = host
         self.port = free_port_pair(host)
@@ -123,6 +125,7 @@ class ServerProcess:
         ]  # fmt: skip
         if self.database_url:
             cmd += ["--database-url", self.database_url]
+        cmd += self.extra_args
         with self.log_path.open("ab") as log:
             log.write(f"\n===== {time.strftime('%H:%M:%S')} {' '.join(cmd)}\n".encode())
             log.flush()

@@ -179,7 +179,8 @@ class Gateway:
             WSUpgradeResponse.create_101_response(extra_headers=extra), ChatSocket(self, user_id)
         )
 
-    async def start(self) -> None:
+    async def start(self, *, reuse_port: bool = False) -> None:
+        """Listen; `reuse_port` (SO_REUSEPORT) when workers share the port (web/workers.py)."""
         s = self.settings
         self._server = await ws_create_server(
             self.listener_factory,
@@ -192,6 +193,7 @@ class Gateway:
             auto_ping_reply_timeout=30,
             backlog=s.listen_backlog,
             reuse_address=True,
+            reuse_port=reuse_port,
         )
         log.info("WebSocket gateway on ws://%s:%d%s", s.host, s.effective_ws_port, WS_PATH)
 

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
+import socket
 
 import uvicorn
 
@@ -31,6 +32,33 @@ from causette.web.app import create_app
 from causette.web.gateway import Gateway
 
 log = logging.getLogger(__name__)
+
+
+def reuse_port_sockets(host: str, port: int) -> list[socket.socket]:
+    """Bound sockets for the HTTP port with SO_REUSEPORT, one per address of `host`, as
+    loop.create_server would make them: the workers of `causette serve --workers N` all bind the
+    same port and the kernel spreads connections over them. uvicorn listens on them."""
+    sockets: list[socket.socket] = []
+    seen: set[tuple[int, object]] = set()
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    try:
+        for family, kind, proto, _, address in infos:
+            if (family, address) in seen:
+                continue
+            seen.add((family, address))
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.setblocking(False)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 async def serve(settings: Settings) -> None:
@@ -74,8 +102,15 @@ async def serve(settings: Settings) -> None:
     accounts = Accounts(store.moderators, audit, SecretBox(load_secret(settings.secret, settings.data_dir)))
     notices = Notices(store, cases, parse_trusted(settings.trusted_flaggers))
     await service.start()
+    # One of the workers of `causette serve --workers N` (web/workers.py): the ports are shared.
+    # A single process binds them alone, so that a second one on the same ports fails.
+    reuse_port = settings.workers > 1
     gateway = Gateway(service, settings)
-    await gateway.start()
+    try:
+        await gateway.start(reuse_port=reuse_port)
+    except BaseException:  # the port is taken: leave the cluster as cleanly as on a stop
+        await service.stop()
+        raise
     # Everything loaded so far (lexicons, automata, compiled patterns, the app) lives as long as
     # the process: moved out of the collector's sight, it no longer lengthens every full
     # collection, which shows as latency spikes on the message path.
@@ -103,7 +138,7 @@ async def serve(settings: Settings) -> None:
         settings.effective_database_url.split("@")[-1],
     )
     try:
-        await server.serve()
+        await server.serve(sockets=reuse_port_sockets(settings.host, settings.port) if reuse_port else None)
     finally:
         await gateway.stop()
         await service.stop()
