@@ -8,7 +8,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.domain.models import PmRequestRecord, RequestStatus
-from causette.store.rooms import ensure_conversation
+from causette.store.rooms import ensure_conversation, insert_or_ignore
 from causette.store.tables import blocks, memberships, pm_requests, private_convs
 
 
@@ -19,13 +19,9 @@ class PrivateRepository:
     # --- blocks --------------------------------------------------------------------------
     async def block(self, blocker: str, blocked: str, now: int) -> None:
         async with self._engine.begin() as conn:
-            found = (
-                await conn.execute(
-                    select(blocks.c.at).where(blocks.c.blocker_id == blocker, blocks.c.blocked_id == blocked)
-                )
-            ).first()
-            if found is None:
-                await conn.execute(blocks.insert().values(blocker_id=blocker, blocked_id=blocked, at=now))
+            await conn.execute(
+                insert_or_ignore(conn, blocks).values(blocker_id=blocker, blocked_id=blocked, at=now)
+            )
             # Blocking closes the open requests between the two, both ways.
             await conn.execute(
                 update(pm_requests)

@@ -5,17 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from causette.domain.models import Room, RoomKind
 from causette.store.tables import conversations, invites, memberships, rooms
 
 
+def insert_or_ignore(conn: AsyncConnection, table: Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING: nodes of a cluster that start together, or two requests
+    that create one row at once, must not fail on the second insert."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
 async def ensure_conversation(conn: AsyncConnection, conv: str, kind: str) -> None:
-    exists = (await conn.execute(select(conversations.c.id).where(conversations.c.id == conv))).first()
-    if exists is None:
-        await conn.execute(conversations.insert().values(id=conv, kind=kind, last_seq=0))
+    await conn.execute(insert_or_ignore(conn, conversations).values(id=conv, kind=kind, last_seq=0))
 
 
 class RoomRepository:
@@ -39,15 +45,11 @@ class RoomRepository:
                     "position": pos,
                     "active": True,
                 }
-                found = (
-                    await conn.execute(select(rooms.c.id, rooms.c.closed_at).where(rooms.c.id == room.id))
-                ).first()
-                if found is None:
-                    await conn.execute(rooms.insert().values(id=room.id, created_at=now, **values))
-                else:
-                    if found.closed_at is not None:
-                        values["active"] = False
-                    await conn.execute(update(rooms).where(rooms.c.id == room.id).values(**values))
+                await conn.execute(insert_or_ignore(conn, rooms).values(id=room.id, created_at=now, **values))
+                found = (await conn.execute(select(rooms.c.closed_at).where(rooms.c.id == room.id))).one()
+                if found.closed_at is not None:
+                    values["active"] = False
+                await conn.execute(update(rooms).where(rooms.c.id == room.id).values(**values))
             ids = [r.id for r in wanted]
             await conn.execute(
                 update(rooms)
@@ -115,17 +117,11 @@ class RoomRepository:
     async def add_member(self, conv: str, user_id: str, now: int) -> bool:
         """Add a membership; False if it already existed."""
         async with self._engine.begin() as conn:
-            found = (
-                await conn.execute(
-                    select(memberships.c.user_id).where(
-                        memberships.c.conv_id == conv, memberships.c.user_id == user_id
-                    )
-                )
-            ).first()
-            if found is not None:
-                return False
-            await conn.execute(memberships.insert().values(conv_id=conv, user_id=user_id, joined_at=now))
-            return True
+            # Two sockets of one session on two nodes may join at once: one row, one True.
+            res = await conn.execute(
+                insert_or_ignore(conn, memberships).values(conv_id=conv, user_id=user_id, joined_at=now)
+            )
+            return bool(res.rowcount == 1)
 
     async def remove_member(self, conv: str, user_id: str) -> None:
         async with self._engine.begin() as conn:
