@@ -56,6 +56,9 @@ class Settings:
     public_ws_url: str = ""
     # Browser origins allowed to open a WebSocket besides the site itself.
     allowed_origins: list[str] = field(default_factory=list)
+    # Peers trusted to say who the client is (X-Forwarded-For, X-Forwarded-Proto): the reverse
+    # proxy or load balancer. Per-address limits and address bans need the client's address.
+    forwarded_allow_ips: list[str] = field(default_factory=lambda: ["127.0.0.1"])
     # A reconnect storm opens thousands of sockets at once (DESIGN.md, "Transport").
     listen_backlog: int = 4096
 

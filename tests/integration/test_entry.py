@@ -217,3 +217,34 @@ async def test_entry_allows_30_per_minute_per_address_then_rate_limits(
                 break
         assert refused is not None, "40 entries in a burst from one address were all accepted"
         assert error_code(refused) == "rate_limited"
+
+
+async def test_the_address_behind_a_trusted_proxy_is_the_one_counted(
+    dedicated_server: DedicatedServer,
+) -> None:
+    """Behind the reverse proxy (127.0.0.1, trusted by default) every client has the proxy's
+    address: the limit counts the address the proxy gives in X-Forwarded-For."""
+    limited = dedicated_server("entry-proxy", rate_limits=None, env={"CAUSETTE_ENTRY_RATE_PER_MINUTE": "3"})
+    async with Harness.on(limited) as h:
+
+        async def status_from(address: str) -> int:
+            h.http.headers["X-Forwarded-For"] = address
+            status, _body = await enter(limited.base_url, client=h.http)
+            return status
+
+        assert [await status_from("203.0.113.7") for _ in range(4)] == [201, 201, 201, 429]
+        assert await status_from("198.51.100.20") == 201
+
+
+async def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(dedicated_server: DedicatedServer) -> None:
+    limited = dedicated_server(
+        "entry-untrusted",
+        rate_limits=None,
+        env={"CAUSETTE_ENTRY_RATE_PER_MINUTE": "2", "CAUSETTE_FORWARDED_ALLOW_IPS": "10.9.9.9"},
+    )
+    async with Harness.on(limited) as h:
+        statuses = []
+        for i in range(3):  # a new address each time: all counted as this test's own
+            h.http.headers["X-Forwarded-For"] = f"203.0.113.{i + 1}"
+            statuses.append((await enter(limited.base_url, client=h.http))[0])
+        assert statuses == [201, 201, 429]

@@ -123,6 +123,8 @@ async def serve(settings: Settings) -> None:
         backlog=settings.listen_backlog,
         log_level=settings.log_level,
         access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         lifespan="off",
         loop="none",
         http="h11",
