@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -18,13 +18,16 @@ from tests.support.server import PostgresDatabase, PostgresUnavailable, ServerPr
 REDIS_URL = os.environ.get("CAUSETTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def require_redis() -> None:
+def require_redis(url: str = REDIS_URL) -> None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        client.ping()
     except redis.RedisError as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"Redis required in CI: {exc}")
         pytest.skip(f"Redis unavailable: {exc}")
+    finally:
+        client.close()
 
 
 @contextmanager
@@ -35,10 +38,15 @@ def cluster(
     env: dict[str, str | None] | None = None,
     names: tuple[str, ...] = ("a", "b"),
     redis_url: str | None = None,
+    database_via: Callable[[str], str] | None = None,
 ) -> Iterator[tuple[ServerProcess, ...]]:
     """Nodes (two unless told) on one fresh PostgreSQL database and one Redis (its own channel
-    prefix)."""
-    require_redis()
+    prefix): the local one, or `redis_url`.
+
+    `database_via` maps the database URL to the one the nodes are given, e.g. through a TCP
+    proxy that a fault test can cut (tests/support/tcpproxy.py); the database is still created
+    and dropped directly."""
+    require_redis(redis_url or REDIS_URL)
     try:
         database = PostgresDatabase().create()
     except PostgresUnavailable as exc:
@@ -52,9 +60,10 @@ def cluster(
     with ExitStack() as stack:
         stack.callback(database.drop)
         nodes = []
+        node_database_url = database_via(database.url) if database_via else database.url
         for name in names:
             node = ServerProcess(
-                tmp_path / name, database_url=database.url, env=node_env, rate_limits=rate_limits
+                tmp_path / name, database_url=node_database_url, env=node_env, rate_limits=rate_limits
             )
             # Both nodes sign tokens with one secret, as a cluster must.
             node.data_dir.mkdir(parents=True)
