@@ -45,7 +45,7 @@ SETTLE_S = 0.5
 TRY_AGAIN_LATER = 1013
 # A client told to "try again later" (1013) waits a moment first: the web client waits 0.75 to
 # 1.25 s (web/static/ws.js). Reconnecting at once races the nodes' publishers still flushing what
-# they queued during the outage (see the xfail test at the end of this module).
+# they queued during the outage (the last test of this module covers reconnecting at once).
 RETRY_AFTER_1013_S = 0.5
 
 
@@ -444,14 +444,7 @@ async def test_postgresql_out_of_reach_is_answered_with_errors_and_nothing_is_lo
             assert node_a.running and node_b.running
 
 
-# -- a known bug: a resume overtakes a publisher's backlog ----------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    raises=DuplicateDelivery,
-    reason="bug: after a bus resync, envelopes a node queued while Redis was unreachable are "
-    "published after the clients resumed them from the store, and the hub delivers them again "
-    "(chat/hub.py Connection.push has no seq check after the hello); see the test's docstring",
-)
+# -- a resume that overtakes a publisher's backlog --------------------------------------------------
 async def test_a_resume_that_overtakes_a_nodes_publish_backlog_gets_no_duplicate(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
@@ -464,11 +457,8 @@ async def test_a_resume_that_overtakes_a_nodes_publish_backlog_gets_no_duplicate
 
     After a real restart the same happens whenever a node's publisher reconnects later than the
     subscribers (their backoffs are independent: bus/redis.py `_writer` and `_subscriber`) and a
-    client resumes in between. The web client hides it (it waits about a second and drops known
-    seqs); the protocol promises exactly once. Fix: keep on each Connection, per conversation, the
-    seq its resume (the `sent` map of `ChatService._hello`) or its join history reached, and drop
-    in `Connection.push` a conversation frame at or below it, for the life of the socket, as
-    `_hello` already does for the frames held before the hello."""
+    client resumes in between. Each socket keeps, per conversation, the seq its resume or its join
+    history reached (`Connection.floor`), and drops live frames at or below it."""
     with cluster(tmp_path, redis_url=redis_server.url) as (node_a, node_b):
         async with Harness.on(node_a) as on_a, Harness.on(node_b) as on_b:
             alice, bob = await online(on_a, "alice"), await online(on_b, "bob")

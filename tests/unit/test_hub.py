@@ -225,6 +225,18 @@ def test_socket_that_holds_too_many_frames_before_hello_is_closed_with_1013(node
     assert conn.closed
 
 
+def test_frames_at_or_below_the_sockets_floor_are_duplicates(node: Node) -> None:
+    """A socket that resumed (or joined) up to seq 5 already has 1..5 from the store: a node's
+    late backlog of them is dropped; later frames and other conversations pass."""
+    conn, sink = node.socket("a", "general", "musique")
+    conn.floor["general"] = 5
+    for seq in (4, 5, 6):
+        node.hub.deliver(msg(seq=seq))
+    node.hub.deliver(msg("musique", seq=2))
+    assert [b'"seq":6' in p for p in sink.sent] == [True, False]
+    assert b'"conv":"musique"' in sink.sent[1]
+
+
 def test_joining_holds_that_conversations_frames(node: Node) -> None:
     conn, sink = node.socket("a", "general", "musique")
     conn.joining["general"] = []

@@ -69,6 +69,10 @@ class Connection:
     # (conv, seq, payload); delivered after the resume / history, de-duplicated by seq.
     held: list[tuple[str, int, bytes]] = field(default_factory=list)
     joining: dict[str, list[tuple[int, bytes]]] = field(default_factory=dict)
+    # Per conversation, the seq up to which this socket got the store's copy (its resume or its
+    # join's history): a live frame at or below it is a duplicate (a node that publishes its
+    # backlog late, after a Redis outage, while its clients already resumed).
+    floor: dict[str, int] = field(default_factory=dict)
     bad_frames: deque[float] = field(default_factory=deque)
     inbox: deque[bytes] = field(default_factory=deque)
     busy: bool = False
@@ -98,6 +102,8 @@ class Connection:
         pending = self.joining.get(conv)
         if pending is not None:
             pending.append((seq, payload))
+            return
+        if seq and self.floor and seq <= self.floor.get(conv, 0):
             return
         self.send(payload)
 

@@ -536,6 +536,7 @@ class ChatService:
             conn.send(payload)
         if conn.closed:
             return
+        conn.floor.update(sent)
         conn.state = ConnState.READY
         heads = await self.store.messages.heads(sorted(session.convs))
         conn.send(f.encode_dict({"t": "resumed", "heads": heads}))
@@ -578,6 +579,7 @@ class ChatService:
         for seq, payload in pending:
             if seq > last:
                 conn.send(payload)
+        conn.floor[room.id] = max(conn.floor.get(room.id, 0), last)
         # The session's other sockets follow the room too.
         self.bus.publish(Envelope(user_channel(user.id), control="join", arg=room.id))
 
