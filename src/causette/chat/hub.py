@@ -86,6 +86,7 @@ class Connection:
         return self.session.user
 
     def send(self, payload: bytes) -> None:
+        # Hub.deliver inlines this and push() for ready sockets: keep them in step.
         if self.state is ConnState.CLOSED:
             return
         self.sink.send(payload)
@@ -208,18 +209,29 @@ class Hub:
         members = self.by_conv.get(env.channel)
         if not members:
             return
-        sender, conv, seq, payload = env.sender, env.channel, env.seq, env.payload
+        sender, conv, seq, payload, echo = env.sender, env.channel, env.seq, env.payload, env.echo
+        ready = ConnState.READY
         # A slow socket may be closed (and detached) during the loop: iterate over a copy.
         for conn in tuple(members):
             session = conn.session
             if sender in session.blocked:
                 continue
-            if not env.echo and session.user.id == sender:
+            if not echo and session.user.id == sender:
                 continue
-            if seq:
+            if not seq:
+                if conn.state is ready:
+                    conn.send(payload)
+            elif conn.state is ready and not conn.joining:
+                # Connection.push and Connection.send, inlined: this is the loop of every delivery.
+                floor = conn.floor
+                if floor and seq <= floor.get(conv, 0):
+                    continue
+                sink = conn.sink
+                sink.send(payload)
+                if sink.buffered() > conn.send_limit:
+                    conn.close(CloseCode.TRY_AGAIN_LATER, "send queue full: reconnect and resume")
+            else:
                 conn.push(conv, seq, payload)
-            elif conn.state is ConnState.READY:
-                conn.send(payload)
 
     def broadcast(self, payload: bytes) -> None:
         """To every ready socket of this node (presence)."""
