@@ -133,6 +133,9 @@ class Settings:
     rooms_file: str = ""
 
     # --- safety -------------------------------------------------------------------------------
+    # "off" skips the safety engine on messages: for measuring its cost in load tests only, and
+    # refused unless rate_limits is "off" too (a load-test configuration, never production).
+    safety: str = "on"
     # Empty: the packaged policy (src/causette/safety/policy.toml) and lexicons.
     safety_policy_file: str = ""
     safety_lexicon_dir: str = ""
@@ -179,6 +182,10 @@ class Settings:
         return self.rate_limits.lower() not in ("off", "false", "0", "no")
 
     @property
+    def safety_on(self) -> bool:
+        return self.safety.lower() not in ("off", "false", "0", "no")
+
+    @property
     def effective_ws_port(self) -> int:
         return self.ws_port or self.port + 1
 
@@ -200,6 +207,8 @@ class Settings:
         for name in POSITIVE_FIELDS:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
+        if not self.safety_on and self.rate_limits_on:
+            raise SettingsError("safety = off is for load tests only: it needs rate_limits = off too")
         if self.sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise SettingsError("sqlite_synchronous must be FULL, NORMAL or EXTRA")
         for entry in self.trusted_flaggers:

@@ -343,3 +343,11 @@ def test_trusted_flaggers_must_be_names_with_a_sha256() -> None:
     for bad in ("asso", "asso:1234", ":" + "ab" * 32, "asso:" + "zz" * 32):
         with pytest.raises(SettingsError, match="trusted_flaggers"):
             Settings(trusted_flaggers=[bad]).check()
+
+
+def test_the_safety_engine_can_be_turned_off_only_in_a_load_test_configuration() -> None:
+    with pytest.raises(SettingsError, match="load tests only"):
+        load_settings(environ={"CAUSETTE_SAFETY": "off"})
+    s = load_settings(environ={"CAUSETTE_SAFETY": "off", "CAUSETTE_RATE_LIMITS": "off"})
+    assert not s.safety_on and not s.rate_limits_on
+    assert Settings().safety_on

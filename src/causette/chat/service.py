@@ -159,6 +159,11 @@ class ChatService:
                 "RATE LIMITS ARE OFF (CAUSETTE_RATE_LIMITS=off): entry per address and frames per "
                 "connection are not limited. Use this for load tests only."
             )
+        if not self.settings.safety_on:
+            log.warning(
+                "THE SAFETY ENGINE IS OFF (CAUSETTE_SAFETY=off): messages are not screened. "
+                "Use this to measure its cost in load tests only."
+            )
 
     async def stop(self) -> None:
         if self._lease_task is not None:
