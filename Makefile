@@ -8,7 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run migrate test lint typecheck unit clean services chromium screenshots
+.PHONY: install run migrate test lint typecheck unit clean services chromium screenshots bench
 
 install: $(STAMP)
 
@@ -49,6 +49,13 @@ test: install chromium lint typecheck
 # Rewrites docs/screenshots/ from a real browser session (phone and desktop).
 screenshots: install chromium
 	CAUSETTE_SCREENSHOTS=1 $(BIN)/pytest -q tests/browser/test_screenshots.py
+
+# The performance suite of issue 7 (docs/performance.md): Causette, InspIRCd 3 (installed from
+# Debian's packages when missing) and the picows ceiling; results in bench/results/perf*.
+# Takes about half an hour; `.venv/bin/python -m bench.perf --help` runs parts of it.
+bench: install
+	$(BIN)/pip install -q -e ".[test,bench]"
+	$(BIN)/python -m bench.perf
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache src/*.egg-info
