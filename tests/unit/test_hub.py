@@ -555,3 +555,27 @@ def test_bad_frames_spread_over_a_minute_still_count(node: Node, clock: Clock) -
 def test_bad_frame_threshold_of_zero_trips_on_the_first(node: Node, clock: Clock) -> None:
     conn, _ = node.socket("a")
     assert conn.note_bad_frame(0) is True
+
+
+def test_online_members_follows_joins_leaves_and_sockets(node: Node) -> None:
+    tab1, _ = node.socket("a", "general")
+    tab2, _ = node.socket("a")
+    b, _ = node.socket("b")
+    hub = node.hub
+    assert hub.online_members("general") == 1
+    hub.subscribe(node.sessions["b"], "general")
+    hub.subscribe(node.sessions["b"], "general")  # twice: counted once
+    assert hub.online_members("general") == 2
+    hub.detach(tab1)
+    assert hub.online_members("general") == 2  # a's other tab is still here
+    hub.detach(tab2)
+    hub.detach(tab2)  # twice: counted once
+    assert hub.online_members("general") == 1
+    hub.unsubscribe(node.sessions["b"], "general")
+    assert hub.online_members("general") == 0
+    hub.subscribe(node.sessions["b"], "musique")
+    hub.detach(b)
+    assert hub.present() == {}
+    # Membership without sockets is not presence; a socket brings it back.
+    node.socket("b")
+    assert hub.present() == {"musique": 1}

@@ -134,6 +134,9 @@ class Hub:
     ) -> None:
         self.by_conv: dict[str, set[Connection]] = {}
         self.sessions: dict[str, SessionState] = {}
+        # Per conversation, the sessions with a socket on this node (kept as sockets come and go:
+        # counting them on demand would cost O(members) per join, O(members²) for a room filling).
+        self._present: dict[str, int] = {}
         # The bus delivers to this node only the channels it has sockets for (bus/redis.py).
         self._interest = interest
         self._disinterest = disinterest
@@ -145,6 +148,9 @@ class Hub:
         if uid not in self.sessions:
             self._interest(user_channel(uid))
         self.sessions[uid] = session
+        if not session.connections:
+            for conv in session.convs:
+                self._count(conv, 1)
         session.connections.add(conn)
         for conv in session.convs:
             members = self.by_conv.get(conv)
@@ -156,7 +162,11 @@ class Hub:
     def detach(self, conn: Connection) -> bool:
         """Forget a socket; True if it was its session's last one on this node."""
         session = conn.session
-        session.connections.discard(conn)
+        if conn in session.connections:
+            session.connections.discard(conn)
+            if not session.connections:
+                for conv in session.convs:
+                    self._count(conv, -1)
         for conv in session.convs:
             members = self.by_conv.get(conv)
             if members is not None:
@@ -171,7 +181,10 @@ class Hub:
         return False
 
     def subscribe(self, session: SessionState, conv: str) -> None:
-        session.convs.add(conv)
+        if conv not in session.convs:
+            session.convs.add(conv)
+            if session.connections:
+                self._count(conv, 1)
         if not session.connections:
             return
         members = self.by_conv.get(conv)
@@ -181,7 +194,10 @@ class Hub:
         members.update(session.connections)
 
     def unsubscribe(self, session: SessionState, conv: str) -> None:
-        session.convs.discard(conv)
+        if conv in session.convs:
+            session.convs.discard(conv)
+            if session.connections:
+                self._count(conv, -1)
         members = self.by_conv.get(conv)
         if members is not None:
             members.difference_update(session.connections)
@@ -191,8 +207,18 @@ class Hub:
 
     def online_members(self, conv: str) -> int:
         """Connected sessions of this node in a conversation."""
-        members = self.by_conv.get(conv)
-        return len({c.session.user.id for c in members}) if members else 0
+        return self._present.get(conv, 0)
+
+    def present(self) -> dict[str, int]:
+        """Connected sessions of this node per conversation."""
+        return dict(self._present)
+
+    def _count(self, conv: str, delta: int) -> None:
+        n = self._present.get(conv, 0) + delta
+        if n > 0:
+            self._present[conv] = n
+        else:
+            self._present.pop(conv, None)
 
     def connections(self) -> Iterable[Connection]:
         for session in self.sessions.values():

@@ -204,11 +204,7 @@ class ChatService:
         return {uid: s.user.public() for uid, s in self.hub.sessions.items()}
 
     def _local_rooms(self) -> dict[str, int]:
-        return {
-            conv: len({c.session.user.id for c in conns})
-            for conv, conns in self.hub.by_conv.items()
-            if conns and not is_private_conv(conv)
-        }
+        return {conv: n for conv, n in self.hub.present().items() if not is_private_conv(conv)}
 
     def _users_gone(self, user_ids: list[str]) -> None:
         """Users of a node that died: this node's sockets hear they went offline."""
