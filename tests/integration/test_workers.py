@@ -292,6 +292,7 @@ async def test_a_taken_port_makes_the_supervisor_give_up_with_exit_code_2(
     tmp_path: Path, database: PostgresDatabase
 ) -> None:
     server = _workers_server(tmp_path, database)
+    server.retry_taken_ports = False
     with socket.socket() as squatter:  # an ordinary listener (no SO_REUSEPORT) on the WebSocket port
         squatter.bind((server.host, server.ws_port))
         squatter.listen()

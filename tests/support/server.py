@@ -99,6 +99,10 @@ class ServerProcess:
         self._env_overrides: dict[str, str | None] = {"CAUSETTE_RATE_LIMITS": rate_limits}
         self._env_overrides.update(env or {})
         self._proc: subprocess.Popen[bytes] | None = None
+        self._started_once = False  # later starts (restart) must keep the ports clients know
+        # Try other ports when the chosen ones were taken meanwhile (off for a test that takes
+        # one on purpose).
+        self.retry_taken_ports = True
 
     # -- life cycle ---------------------------------------------------------------------------------
     @property
@@ -113,6 +117,22 @@ class ServerProcess:
         return args + (["--database-url", self.database_url] if self.database_url else [])
 
     def start(self) -> ServerProcess:
+        """Start the server. Its ports were free when chosen, but another process (a client's
+        ephemeral port) may take one before the server binds it: a first start that fails with
+        "address already in use" is tried again on new ports."""
+        for attempt in range(3):
+            try:
+                return self._start()
+            except ServerStartError as exc:
+                retry = self.retry_taken_ports and not self._started_once and attempt < 2
+                if not retry or "address already in use" not in str(exc):
+                    raise
+                self.port = free_port_pair(self.host)
+                self.ws_port = self.port + 1
+                self.base_url = f"http://{self.host}:{self.port}"
+        raise AssertionError("unreachable")
+
+    def _start(self) -> ServerProcess:
         if self.running:
             raise RuntimeError("server already running")
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -144,6 +164,7 @@ class ServerProcess:
             self._signal(signal.SIGKILL)
             self._reap(STOP_GRACE_S)
             raise
+        self._started_once = True
         return self
 
     def stop(self) -> int | None:

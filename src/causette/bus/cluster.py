@@ -110,13 +110,20 @@ class Cluster(Protocol):
 
 
 class LocalCluster:
-    """One process: nothing to agree with anyone."""
+    """One process: names being entered are claimed in memory; nothing else to agree on."""
+
+    def __init__(self) -> None:
+        self._claims: dict[str, str] = {}
 
     async def claim_name(self, skeleton: str, holder: str, ttl_ms: int) -> bool:
+        if skeleton in self._claims:
+            return False
+        self._claims[skeleton] = holder
         return True
 
     async def release_name(self, skeleton: str, holder: str) -> None:
-        return None
+        if self._claims.get(skeleton) == holder:
+            del self._claims[skeleton]
 
     async def take(self, bucket: str, key: str, per_window: int, window_s: float) -> bool | None:
         return None  # the node's own buckets decide

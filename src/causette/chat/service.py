@@ -60,6 +60,8 @@ RESTRICTED_PM = "private_messages"
 HELLO_TIMEOUT_SECONDS = 5.0
 # A name claimed on entry is this node's for this long (ms): enough to check and store the session.
 NAME_CLAIM_MS = 10_000
+# Leases of sessions that connect within this many seconds are extended in one write.
+LEASE_BATCH_SECONDS = 0.05
 # How long a join or hello waits for the cluster bus to confirm its subscriptions.
 BUS_READY_SECONDS = 2.0
 
@@ -131,7 +133,8 @@ class ChatService:
         self._entry_limiter = KeyedLimiter(settings.entry_rate_per_minute)
         # Name claims and entry buckets shared with the other nodes (bus/cluster.py).
         self.cluster: Cluster = cluster or LocalCluster()
-        self._entry_lock = asyncio.Lock()
+        self._entry_writes = asyncio.Lock()
+        self._lease_due: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lease_task: asyncio.Task[None] | None = None
         # Ended sessions whose tokens have not expired yet: checked at every upgrade.
@@ -246,6 +249,23 @@ class ChatService:
             except (StoreError, Exception):
                 log.warning("could not refresh pseudonym leases", exc_info=True)
 
+    def _extend_lease_soon(self, user_id: str) -> None:
+        """The lease of a session that just connected is extended with the others connecting in
+        the same instant, in one write: a reconnect storm would otherwise cost a transaction (and
+        an fsync) per socket. The lease it had still holds for at least the grace period."""
+        self._lease_due.add(user_id)
+        if len(self._lease_due) == 1:
+            asyncio.get_running_loop().call_later(
+                LEASE_BATCH_SECONDS, lambda: self._spawn(self._flush_leases())
+            )
+
+    async def _flush_leases(self) -> None:
+        due, self._lease_due = list(self._lease_due), set()
+        try:
+            await self.store.sessions.extend_leases(due, self._connected_lease())
+        except (StoreError, Exception):
+            log.warning("could not extend %d pseudonym leases", len(due), exc_info=True)
+
     def _connected_lease(self) -> int:
         return now_ms() + (self.settings.pseudonym_grace_seconds + 2 * LEASE_REFRESH_SECONDS) * 1000
 
@@ -286,15 +306,18 @@ class ChatService:
         )
         now = now_ms()
         expires = now + self.settings.session_ttl_seconds * 1000
-        # One check-then-insert at a time, so two entries cannot take one name together: the lock
-        # orders this node's entries, the claim those of every node.
+        # A name is claimed (in this process, or in Redis for the whole cluster) around the
+        # check-then-insert, so that two entries cannot take one name together; entries of
+        # different names run side by side.
         taken = ChatError(
             "pseudonym_taken", "Ce pseudo est déjà pris (ou trop ressemblant à un pseudo pris)."
         )
-        async with self._entry_lock:
-            if not await self._cluster_call(self.cluster.claim_name(skeleton, user.id, NAME_CLAIM_MS)):
-                raise taken
-            try:
+        if not await self._cluster_call(self.cluster.claim_name(skeleton, user.id, NAME_CLAIM_MS)):
+            raise taken
+        try:
+            # SQLite takes one writer at a time, and writers that wait on its lock sleep: this
+            # node's session inserts go one after the other instead.
+            async with self._entry_writes:
                 if await self.store.sessions.skeleton_leased(skeleton, now):
                     raise taken
                 await self.store.sessions.create(
@@ -305,8 +328,8 @@ class ChatService:
                     device_id=device,
                     address=address,
                 )
-            finally:
-                await self.cluster.release_name(skeleton, user.id)
+        finally:
+            await self.cluster.release_name(skeleton, user.id)
         return self.signer.issue(user.id, expires), user, expires
 
     async def _take_entry(self, address: str) -> bool:
@@ -396,8 +419,7 @@ class ChatService:
         self.hub.attach(conn)
         if first:
             self.presence.came(user)
-            with contextlib.suppress(StoreError, Exception):
-                await self.store.sessions.extend_leases([user.id], self._connected_lease())
+            self._extend_lease_soon(user.id)
         conn.send(f.encode_dict(await self._welcome(session)))
         asyncio.get_running_loop().call_later(HELLO_TIMEOUT_SECONDS, self._hello_timeout, conn)
         return conn

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.store.audit import AuditRepository
 from causette.store.cases import CaseRepository
-from causette.store.database import StoreError, create_engine_for, migrate
+from causette.store.database import StoreError, create_engine_for, dispose, migrate
 from causette.store.decisions import DecisionRepository
 from causette.store.messages import MessageLog
 from causette.store.moderators import ModeratorRepository
@@ -57,4 +57,4 @@ class Store:
 
     async def close(self) -> None:
         await self.messages.stop()
-        await self.engine.dispose()
+        await dispose(self.engine)

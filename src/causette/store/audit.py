@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from causette.store.database import reading
 from causette.store.tables import audit_head, audit_log
 
 # (seq, at, actor, action, target, details, prev_hash, hash)
@@ -51,13 +52,13 @@ class AuditRepository:
         return entry
 
     async def head(self) -> tuple[int, str] | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (await conn.execute(select(audit_head).where(audit_head.c.id == 1))).first()
         return None if row is None else (int(row.seq), str(row.hash))
 
     async def latest(self, limit: int) -> list[AuditRow]:
         """The newest entries, newest first."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit))
             return [_row(r) for r in rows]
 
@@ -65,7 +66,7 @@ class AuditRepository:
         """Every entry in seq order, read in batches."""
         after = 0
         while True:
-            async with self._engine.connect() as conn:
+            async with reading(self._engine) as conn:
                 rows = list(
                     await conn.execute(
                         select(audit_log)

@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from causette.store.database import reading
 from causette.store.tables import cases, reports
 
 
@@ -35,7 +36,7 @@ class CaseRepository:
         self._engine = engine
 
     async def open_for(self, target: str) -> CaseRow | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             r = (
                 await conn.execute(select(cases).where(cases.c.target == target, cases.c.status == "open"))
             ).first()
@@ -85,7 +86,7 @@ class CaseRepository:
         """Open cases, most urgent first: severity, then trusted flaggers (DSA art. 22), then
         deprioritised notifiers last (art. 23), then age."""
         rank = case((cases.c.origin == "trusted", 0), (cases.c.origin == "deprioritised", 2), else_=1)
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(cases)
                 .where(cases.c.status == "open")
@@ -110,7 +111,7 @@ class CaseRepository:
             return bool(res.rowcount == 1)
 
     async def of_subject(self, subject_id: str, limit: int = 50) -> list[CaseRow]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(cases)
                 .where(cases.c.subject_id == subject_id)
@@ -121,12 +122,12 @@ class CaseRepository:
 
     async def held(self) -> list[CaseRow]:
         """Cases under legal hold."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(select(cases).where(cases.c.legal_hold.is_(True)))
             return [_row(r) for r in rows]
 
     async def get(self, case_id: str) -> CaseRow | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             r = (await conn.execute(select(cases).where(cases.c.id == case_id))).first()
         return None if r is None else _row(r)
 

@@ -1,15 +1,27 @@
-"""The database: an async SQLAlchemy engine on SQLite (embedded default) or PostgreSQL."""
+"""The database: an async SQLAlchemy engine on SQLite (embedded default) or PostgreSQL.
+
+Reads on SQLite run on a synchronous connection in the event loop's own thread (`reading`): an
+indexed read from SQLite's page cache takes tens of microseconds, while the same read through
+aiosqlite costs about 340 µs of CPU in thread hand-offs (cursor, execute, fetch, close, reset),
+which made a reconnecting client cost a dozen of them. Writes keep aiosqlite's thread (they wait
+for fsync). WAL mode lets these readers run beside the writer; they see committed data only, and
+`PRAGMA query_only` makes them refuse any write. On PostgreSQL reads stay asynchronous.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import time
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Dialect, ExceptionContext
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, CursorResult, Dialect, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,6 +61,7 @@ def create_engine_for(url: str, sqlite_synchronous: str = "FULL") -> AsyncEngine
             cur.close()
 
         _unreachable_is_store_error(engine)
+        _READERS[engine] = _sync_reader(full.split(":///", 1)[1])
         return engine
     engine = create_async_engine(
         full,
@@ -83,6 +96,58 @@ def _unreachable_is_store_error(engine: AsyncEngine) -> None:
         if context.is_disconnect or context.connection is None:
             exc = context.original_exception
             raise StoreError(f"database unreachable: {exc or type(exc).__name__}") from exc
+
+
+# The synchronous read engine of each SQLite async engine.
+_READERS: weakref.WeakKeyDictionary[AsyncEngine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _sync_reader(path: str) -> Engine:
+    # query_only connections never open a transaction (pysqlite begins one only before a write):
+    # nothing to roll back when they return to the pool.
+    reader = create_engine(f"sqlite:///{path}", pool_size=4, max_overflow=16, pool_reset_on_return=None)
+
+    @event.listens_for(reader, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    return reader
+
+
+class _SyncRead:
+    """A read connection with the `await conn.execute(...)` of an AsyncConnection."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: Any, parameters: Any = None) -> CursorResult[Any]:
+        if parameters is None:
+            return self._conn.execute(statement)
+        return self._conn.execute(statement, parameters)
+
+
+@contextlib.asynccontextmanager
+async def _sync_reading(reader: Engine) -> AsyncIterator[_SyncRead]:
+    with reader.connect() as conn:
+        yield _SyncRead(conn)
+
+
+def reading(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
+    """A connection for reads: `async with reading(engine) as conn: await conn.execute(...)`."""
+    reader = _READERS.get(engine)
+    return engine.connect() if reader is None else _sync_reading(reader)
+
+
+async def dispose(engine: AsyncEngine) -> None:
+    reader = _READERS.pop(engine, None)
+    if reader is not None:
+        reader.dispose()
+    await engine.dispose()
 
 
 def migrate(url: str) -> None:

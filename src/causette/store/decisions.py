@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from causette.store.database import StoreError
+from causette.store.database import StoreError, reading
 from causette.store.tables import appeals, decisions
 
 
@@ -64,14 +64,14 @@ class DecisionRepository:
             await conn.execute(decisions.insert().values(**values))
 
     async def get(self, decision_id: str) -> DecisionRow | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             r = (await conn.execute(select(decisions).where(decisions.c.id == decision_id))).first()
         return None if r is None else _decision(r)
 
     async def for_cases(self, case_ids: list[str]) -> list[DecisionRow]:
         if not case_ids:
             return []
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(decisions).where(decisions.c.case_id.in_(case_ids)).order_by(decisions.c.created_at)
             )
@@ -84,7 +84,7 @@ class DecisionRepository:
             where.append(decisions.c.subject_device == device)
         if not where:
             return []
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(decisions)
                 .where(or_(*where), decisions.c.subject_id.is_not(None))
@@ -95,7 +95,7 @@ class DecisionRepository:
 
     async def timed_out_until(self, user_id: str, now: int) -> int:
         """End (ms) of the user's longest time-out in force, or 0."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             value = (
                 await conn.execute(
                     select(func.max(decisions.c.until)).where(
@@ -117,7 +117,7 @@ class DecisionRepository:
             where.append(decisions.c.ban_ip_prefix == prefix)
         if not where:
             return None
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             r = (
                 await conn.execute(
                     select(decisions)
@@ -134,7 +134,7 @@ class DecisionRepository:
         return None if r is None else _decision(r)
 
     async def user_banned(self, user_id: str, now: int) -> bool:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             r = (
                 await conn.execute(
                     select(decisions.c.id)
@@ -175,19 +175,19 @@ class DecisionRepository:
             raise AppealExists(row.decision_id) from exc
 
     async def appeal(self, appeal_id: str) -> AppealRow | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             r = (await conn.execute(select(appeals).where(appeals.c.id == appeal_id))).first()
         return None if r is None else _appeal(r)
 
     async def appeals_of(self, decision_ids: list[str]) -> dict[str, AppealRow]:
         if not decision_ids:
             return {}
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(select(appeals).where(appeals.c.decision_id.in_(decision_ids)))
             return {r.decision_id: _appeal(r) for r in rows}
 
     async def open_appeals(self, limit: int = 100) -> list[AppealRow]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(appeals).where(appeals.c.status == "open").order_by(appeals.c.at).limit(limit)
             )

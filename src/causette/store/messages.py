@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.domain.models import Message
-from causette.store.database import StoreError, now_ms
+from causette.store.database import StoreError, now_ms, reading
 from causette.store.tables import conversations, messages
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ class MessageLog:
 
     async def after(self, conv: str, seq: int, limit: int) -> list[Message]:
         """Messages of `conv` with a seq above `seq`, oldest first."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(messages)
                 .where(messages.c.conv_id == conv, messages.c.seq > seq, messages.c.retracted.is_(False))
@@ -179,7 +179,7 @@ class MessageLog:
         q = select(messages).where(messages.c.conv_id == conv, messages.c.seq == seq)
         if not retracted:
             q = q.where(messages.c.retracted.is_(False))
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (await conn.execute(q)).first()
         return None if row is None else _row_message(row)
 
@@ -187,7 +187,7 @@ class MessageLog:
         """(conv, seq) of the retracted messages of these conversations (a partial index)."""
         if not convs:
             return []
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(messages.c.conv_id, messages.c.seq).where(
                     messages.c.conv_id.in_(convs), messages.c.retracted
@@ -218,7 +218,7 @@ class MessageLog:
         q = select(messages).where(messages.c.conv_id == conv, messages.c.retracted.is_(False))
         if before is not None:
             q = q.where(messages.c.seq < before)
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(q.order_by(messages.c.seq.desc()).limit(limit))
             out = [_row_message(r) for r in rows]
         out.reverse()
@@ -227,7 +227,7 @@ class MessageLog:
     async def heads(self, convs: list[str]) -> dict[str, int]:
         if not convs:
             return {}
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(conversations.c.id, conversations.c.last_seq).where(conversations.c.id.in_(convs))
             )

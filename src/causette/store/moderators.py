@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from causette.store.database import StoreError
+from causette.store.database import StoreError, reading
 from causette.store.tables import mod_sessions, moderators
 
 
@@ -54,7 +54,7 @@ class ModeratorRepository:
             raise NameTaken(row.name) from exc
 
     async def by_name(self, name: str) -> ModeratorRow | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             r = (await conn.execute(select(moderators).where(moderators.c.name == name))).first()
         return None if r is None else _row(r)
 
@@ -76,7 +76,7 @@ class ModeratorRepository:
             await conn.execute(update(moderators).where(moderators.c.id == moderator_id).values(**values))
 
     async def get(self, moderator_id: str) -> ModeratorRow | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             r = (await conn.execute(select(moderators).where(moderators.c.id == moderator_id))).first()
         return None if r is None else _row(r)
 

@@ -8,6 +8,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.domain.models import PmRequestRecord, RequestStatus
+from causette.store.database import reading
 from causette.store.rooms import ensure_conversation, insert_or_ignore
 from causette.store.tables import blocks, memberships, pm_requests, private_convs
 
@@ -42,17 +43,17 @@ class PrivateRepository:
             )
 
     async def blocked_by(self, blocker: str) -> set[str]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(select(blocks.c.blocked_id).where(blocks.c.blocker_id == blocker))
             return {r.blocked_id for r in rows}
 
     async def blockers_of(self, blocked: str) -> set[str]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(select(blocks.c.blocker_id).where(blocks.c.blocked_id == blocked))
             return {r.blocker_id for r in rows}
 
     async def either_blocked(self, a: str, b: str) -> bool:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (
                 await conn.execute(
                     select(blocks.c.at)
@@ -69,7 +70,7 @@ class PrivateRepository:
 
     # --- requests -------------------------------------------------------------------------
     async def request_by_cid(self, from_id: str, cid: str) -> PmRequestRecord | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (
                 await conn.execute(
                     select(pm_requests).where(pm_requests.c.from_id == from_id, pm_requests.c.cid == cid)
@@ -78,12 +79,12 @@ class PrivateRepository:
         return None if row is None else _request(row)
 
     async def get_request(self, request_id: str) -> PmRequestRecord | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (await conn.execute(select(pm_requests).where(pm_requests.c.id == request_id))).first()
         return None if row is None else _request(row)
 
     async def latest_between(self, from_id: str, to_id: str) -> PmRequestRecord | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (
                 await conn.execute(
                     select(pm_requests)
@@ -95,7 +96,7 @@ class PrivateRepository:
         return None if row is None else _request(row)
 
     async def open_count(self, from_id: str) -> int:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             n = await conn.execute(
                 select(func.count())
                 .select_from(pm_requests)
@@ -118,7 +119,7 @@ class PrivateRepository:
             )
 
     async def incoming_open(self, to_id: str) -> list[PmRequestRecord]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(pm_requests)
                 .where(pm_requests.c.to_id == to_id, pm_requests.c.status == RequestStatus.OPEN.value)
@@ -158,7 +159,7 @@ class PrivateRepository:
     # --- private conversations -----------------------------------------------------------
     async def conversation_between(self, a: str, b: str) -> str | None:
         user_a, user_b = sorted((a, b))
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (
                 await conn.execute(
                     select(private_convs.c.id).where(
@@ -170,7 +171,7 @@ class PrivateRepository:
 
     async def conversations_of(self, user_id: str) -> list[tuple[str, str]]:
         """[(conv, other user id)] of a user's private conversations."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(private_convs)
                 .where(or_(private_convs.c.user_a == user_id, private_convs.c.user_b == user_id))
@@ -179,7 +180,7 @@ class PrivateRepository:
             return [(r.id, r.user_b if r.user_a == user_id else r.user_a) for r in rows]
 
     async def peers(self, conv: str) -> tuple[str, str] | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (await conn.execute(select(private_convs).where(private_convs.c.id == conv))).first()
             return None if row is None else (row.user_a, row.user_b)
 

@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from causette.store.database import reading
 from causette.store.tables import reporter_standing, reports
 
 
@@ -89,12 +90,12 @@ class ReportRepository:
             )
 
     async def get(self, report_id: str) -> ReportRow | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             r = (await conn.execute(select(reports).where(reports.c.id == report_id))).first()
         return None if r is None else _report(r)
 
     async def of_case(self, case_id: str) -> list[ReportRow]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(reports).where(reports.c.case_id == case_id).order_by(reports.c.at)
             )
@@ -125,7 +126,7 @@ class ReportRepository:
 
     # --- art. 23 ---------------------------------------------------------------------------------
     async def standing(self, key: str) -> Standing | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             r = (await conn.execute(select(reporter_standing).where(reporter_standing.c.key == key))).first()
         return None if r is None else _standing(r)
 

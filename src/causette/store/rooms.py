@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from causette.domain.models import Room, RoomKind
+from causette.store.database import reading
 from causette.store.tables import conversations, invites, memberships, rooms
 
 
@@ -72,14 +73,14 @@ class RoomRepository:
             return bool(res.rowcount == 1)
 
     async def active(self) -> list[Room]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(rooms).where(rooms.c.active.is_(True)).order_by(rooms.c.position, rooms.c.created_at)
             )
             return [_room(r) for r in rows]
 
     async def get(self, room_id: str) -> Room | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (
                 await conn.execute(select(rooms).where(rooms.c.id == room_id, rooms.c.active.is_(True)))
             ).first()
@@ -106,7 +107,7 @@ class RoomRepository:
             )
 
     async def count_owned(self, user_id: str) -> int:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             n = await conn.execute(
                 select(func.count())
                 .select_from(rooms)
@@ -130,19 +131,19 @@ class RoomRepository:
             )
 
     async def member_count(self, conv: str) -> int:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             n = await conn.execute(
                 select(func.count()).select_from(memberships).where(memberships.c.conv_id == conv)
             )
             return int(n.scalar_one())
 
     async def conversations_of(self, user_id: str) -> list[str]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(select(memberships.c.conv_id).where(memberships.c.user_id == user_id))
             return [r.conv_id for r in rows]
 
     async def members_of(self, conv: str) -> list[str]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(select(memberships.c.user_id).where(memberships.c.conv_id == conv))
             return [r.user_id for r in rows]
 
@@ -161,7 +162,7 @@ class RoomRepository:
                 )
 
     async def is_invited(self, room_id: str, user_id: str) -> bool:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             found = (
                 await conn.execute(
                     select(invites.c.user_id).where(
@@ -172,7 +173,7 @@ class RoomRepository:
             return found is not None
 
     async def private_rooms_visible_to(self, user_id: str) -> list[Room]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             member = select(memberships.c.conv_id).where(memberships.c.user_id == user_id)
             invited = select(invites.c.room_id).where(invites.c.user_id == user_id)
             rows = await conn.execute(

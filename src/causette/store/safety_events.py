@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from causette.store.database import reading
 from causette.store.tables import safety_events, users
 
 
@@ -77,7 +78,7 @@ class SafetyEventRepository:
 
     async def in_conversation(self, conv: str, first_seq: int, last_seq: int) -> list[SafetyEvent]:
         """Decisions about the delivered messages of a conversation between two seqs."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(safety_events)
                 .where(
@@ -93,12 +94,12 @@ class SafetyEventRepository:
         q = select(safety_events)
         if status is not None:
             q = q.where(safety_events.c.status == status)
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(q.order_by(safety_events.c.at.desc()).limit(limit))
             return [_event(r) for r in rows]
 
     async def get(self, event_id: str) -> SafetyEvent | None:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             r = (await conn.execute(select(safety_events).where(safety_events.c.id == event_id))).first()
         return None if r is None else _event(r)
 
@@ -143,7 +144,7 @@ class SafetyEventRepository:
                 await conn.execute(update(users).where(users.c.id == user_id).values(**values))
 
     async def user_flags(self, user_id: str) -> tuple[bool, frozenset[str]]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (
                 await conn.execute(
                     select(users.c.apparent_minor, users.c.restrictions).where(users.c.id == user_id)

@@ -8,6 +8,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.domain.models import User
+from causette.store.database import reading
 from causette.store.tables import users
 
 
@@ -17,7 +18,7 @@ class SessionRepository:
 
     async def skeleton_leased(self, skeleton: str, now: int) -> bool:
         """Whether a living session holds a pseudonym with this skeleton."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = await conn.execute(
                 select(users.c.id)
                 .where(users.c.skeleton == skeleton, users.c.lease_until > now, users.c.revoked_at.is_(None))
@@ -60,20 +61,20 @@ class SessionRepository:
 
     async def network_of(self, user_id: str) -> tuple[str | None, str | None]:
         """(device cookie, address) the session entered from."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (
                 await conn.execute(select(users.c.device_id, users.c.address).where(users.c.id == user_id))
             ).first()
         return (None, None) if row is None else (row.device_id, row.address)
 
     async def ids_of_device(self, device_id: str) -> list[str]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(select(users.c.id).where(users.c.device_id == device_id))
             return [r.id for r in rows]
 
     async def get(self, user_id: str) -> tuple[User, int, int | None] | None:
         """(user, expires_at, revoked_at) or None."""
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
         if row is None:
             return None
@@ -82,7 +83,7 @@ class SessionRepository:
     async def get_many(self, ids: list[str]) -> dict[str, User]:
         if not ids:
             return {}
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(select(users).where(users.c.id.in_(ids)))
             return {r.id: _user(r) for r in rows}
 
@@ -98,7 +99,7 @@ class SessionRepository:
                 )
 
     async def revoked_unexpired(self, now: int) -> set[str]:
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             rows = await conn.execute(
                 select(users.c.id).where(users.c.revoked_at.is_not(None), users.c.expires_at > now)
             )
