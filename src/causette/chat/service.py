@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -477,6 +478,8 @@ class ChatService:
         self._enqueue(conn, raw)
 
     def _enqueue(self, conn: Connection, raw: bytes) -> None:
+        if conn.inbox is None:
+            conn.inbox = deque()
         conn.inbox.append(raw)
         if not conn.busy:
             conn.busy = True
@@ -484,8 +487,9 @@ class ChatService:
 
     async def _drain(self, conn: Connection) -> None:
         try:
-            while conn.inbox and conn.state is not ConnState.CLOSED:
-                raw = conn.inbox.popleft()
+            inbox = conn.inbox
+            while inbox and conn.state is not ConnState.CLOSED:
+                raw = inbox.popleft()
                 await self._handle(conn, raw)
         finally:
             conn.busy = False
