@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import httpx
 import pytest
 import redis
 
+from tests.conftest import _postgres_unavailable
 from tests.support.client import unique_pseudonym, upgrade_status
 from tests.support.cluster import REDIS_URL, cluster
 from tests.support.harness import Harness, benign_text
-from tests.support.server import ServerProcess
+from tests.support.server import CAUSETTE_BIN, PostgresDatabase, PostgresUnavailable, ServerProcess
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -185,3 +187,25 @@ async def test_a_node_cut_off_from_redis_sends_its_clients_to_resume_and_nothing
         await back.expect("resumed", timeout=10)
         resumed = [f["seq"] for f in back.inbox if f.get("t") == "msg" and f.get("conv") == room]
         assert resumed == [ack["seq"] for ack in acks]
+
+
+def test_nodes_migrating_a_fresh_database_together_all_succeed() -> None:
+    """Replicas started at once all run the migrations: they take turns (an advisory lock)."""
+    try:
+        database = PostgresDatabase().create()
+    except PostgresUnavailable as exc:
+        _postgres_unavailable(exc)
+        raise
+    try:
+        procs = [
+            subprocess.Popen(
+                [str(CAUSETTE_BIN), "migrate", "--database-url", database.url],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(4)
+        ]
+        outputs = [p.communicate(timeout=120)[0].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, outputs
+    finally:
+        database.drop()
