@@ -13,11 +13,10 @@ import httpx
 import pytest
 import redis
 
-from tests.conftest import _postgres_unavailable
 from tests.support.client import unique_pseudonym, upgrade_status
-from tests.support.cluster import REDIS_URL, cluster
+from tests.support.cluster import REDIS_URL, cluster, fresh_database
 from tests.support.harness import Harness, benign_text
-from tests.support.server import CAUSETTE_BIN, PostgresDatabase, PostgresUnavailable, ServerProcess
+from tests.support.server import CAUSETTE_BIN, ServerProcess
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -191,12 +190,7 @@ async def test_a_node_cut_off_from_redis_sends_its_clients_to_resume_and_nothing
 
 def test_nodes_migrating_a_fresh_database_together_all_succeed() -> None:
     """Replicas started at once all run the migrations: they take turns (an advisory lock)."""
-    try:
-        database = PostgresDatabase().create()
-    except PostgresUnavailable as exc:
-        _postgres_unavailable(exc)
-        raise
-    try:
+    with fresh_database() as database:
         procs = [
             subprocess.Popen(
                 [str(CAUSETTE_BIN), "migrate", "--database-url", database.url],
@@ -207,5 +201,3 @@ def test_nodes_migrating_a_fresh_database_together_all_succeed() -> None:
         ]
         outputs = [p.communicate(timeout=120)[0].decode() for p in procs]
         assert [p.returncode for p in procs] == [0] * 4, outputs
-    finally:
-        database.drop()

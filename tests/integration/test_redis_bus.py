@@ -16,31 +16,20 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-import redis
 import redis.asyncio as aioredis
 
 from causette.bus.base import PRESENCE, Envelope, user_channel
 from causette.bus.redis import RedisBus, encode
+from tests.support.cluster import REDIS_URL, require_redis
 
 pytestmark = pytest.mark.redis
 
-REDIS_URL = os.environ.get("CAUSETTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TIMEOUT = 5.0
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    try:
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        try:
-            client.ping()
-        finally:
-            client.close()
-    except redis.RedisError as exc:
-        # CI promises a Redis server: there, its absence is a failure, not a reason to skip.
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"redis required in CI: {exc}")
-        pytest.skip(f"redis unavailable: {exc}")
+    require_redis(REDIS_URL)
     return REDIS_URL
 
 

@@ -21,14 +21,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import _postgres_unavailable
 from tests.support.client import ChatClient
-from tests.support.cluster import REDIS_URL, require_redis
+from tests.support.cluster import REDIS_URL, fresh_database, require_redis
 from tests.support.harness import Entrant, Harness, benign_text
 from tests.support.server import (
     CAUSETTE_BIN,
     PostgresDatabase,
-    PostgresUnavailable,
     ServerProcess,
     ServerStartError,
 )
@@ -147,15 +145,8 @@ async def online_on(
 @pytest.fixture
 def database() -> Iterator[PostgresDatabase]:
     require_redis()
-    try:
-        db = PostgresDatabase().create()
-    except PostgresUnavailable as exc:
-        _postgres_unavailable(exc)
-        raise
-    try:
+    with fresh_database() as db:
         yield db
-    finally:
-        db.drop()
 
 
 def _workers_server(tmp_path: Path, database: PostgresDatabase, workers: int = 2) -> ServerProcess:

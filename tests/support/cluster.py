@@ -31,6 +31,21 @@ def require_redis(url: str = REDIS_URL) -> None:
 
 
 @contextmanager
+def fresh_database() -> Iterator[PostgresDatabase]:
+    """A throwaway database on the local PostgreSQL, dropped after; missing PostgreSQL fails the
+    test under CI=true and skips it otherwise."""
+    try:
+        database = PostgresDatabase().create()
+    except PostgresUnavailable as exc:
+        _postgres_unavailable(exc)
+        raise
+    try:
+        yield database
+    finally:
+        database.drop()
+
+
+@contextmanager
 def cluster(
     tmp_path: Path,
     *,
@@ -47,18 +62,13 @@ def cluster(
     proxy that a fault test can cut (tests/support/tcpproxy.py); the database is still created
     and dropped directly."""
     require_redis(redis_url or REDIS_URL)
-    try:
-        database = PostgresDatabase().create()
-    except PostgresUnavailable as exc:
-        _postgres_unavailable(exc)
-        raise
     node_env: dict[str, str | None] = {
         "CAUSETTE_REDIS_URL": redis_url or REDIS_URL,
         "CAUSETTE_REDIS_PREFIX": f"test-{secrets.token_hex(4)}",
         **(env or {}),
     }
     with ExitStack() as stack:
-        stack.callback(database.drop)
+        database = stack.enter_context(fresh_database())
         nodes = []
         node_database_url = database_via(database.url) if database_via else database.url
         for name in names:

@@ -102,6 +102,28 @@ def refuse(code: ErrorCode, **extra: Any) -> ChatError:
     return ChatError(code.value, MESSAGES_FR.get(code, code.value), **extra)
 
 
+class _Batch:
+    """User ids gathered for LEASE_BATCH_SECONDS, then written together by `write`: a reconnect
+    storm or a network cut of 5,000 sockets costs one transaction (and one fsync), not 5,000 that
+    hold SQLite's write lock and starve the message writer."""
+
+    def __init__(
+        self, spawn: Callable[[Awaitable[None]], None], write: Callable[[set[str]], Awaitable[None]]
+    ) -> None:
+        self._spawn = spawn
+        self._write = write
+        self._due: set[str] = set()
+
+    def add(self, user_id: str) -> None:
+        self._due.add(user_id)
+        if len(self._due) == 1:
+            asyncio.get_running_loop().call_later(LEASE_BATCH_SECONDS, self._flush)
+
+    def _flush(self) -> None:
+        due, self._due = self._due, set()
+        self._spawn(self._write(due))
+
+
 class ChatService:
     def __init__(
         self,
@@ -135,8 +157,9 @@ class ChatService:
         # Name claims and entry buckets shared with the other nodes (bus/cluster.py).
         self.cluster: Cluster = cluster or LocalCluster()
         self._entry_writes = asyncio.Lock()
-        self._lease_due: set[str] = set()
-        self._release_due: set[str] = set()
+        # Lease writes of sessions connecting or leaving in the same instant are one write each.
+        self._leases_to_extend = _Batch(self._spawn, self._extend_leases)
+        self._leases_to_release = _Batch(self._spawn, self._release_leases)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lease_task: asyncio.Task[None] | None = None
         # Ended sessions whose tokens have not expired yet: checked at every upgrade.
@@ -251,20 +274,10 @@ class ChatService:
             except (StoreError, Exception):
                 log.warning("could not refresh pseudonym leases", exc_info=True)
 
-    def _extend_lease_soon(self, user_id: str) -> None:
-        """The lease of a session that just connected is extended with the others connecting in
-        the same instant, in one write: a reconnect storm would otherwise cost a transaction (and
-        an fsync) per socket. The lease it had still holds for at least the grace period."""
-        self._lease_due.add(user_id)
-        if len(self._lease_due) == 1:
-            asyncio.get_running_loop().call_later(
-                LEASE_BATCH_SECONDS, lambda: self._spawn(self._flush_leases())
-            )
-
-    async def _flush_leases(self) -> None:
-        due, self._lease_due = list(self._lease_due), set()
+    async def _extend_leases(self, due: set[str]) -> None:
+        """Sessions that just connected keep their names while connected."""
         try:
-            await self.store.sessions.extend_leases(due, self._connected_lease())
+            await self.store.sessions.extend_leases(list(due), self._connected_lease())
         except (StoreError, Exception):
             log.warning("could not extend %d pseudonym leases", len(due), exc_info=True)
 
@@ -421,7 +434,7 @@ class ChatService:
         self.hub.attach(conn)
         if first:
             self.presence.came(user)
-            self._extend_lease_soon(user.id)
+            self._leases_to_extend.add(user.id)
         conn.send(f.encode_dict(await self._welcome(session)))
         asyncio.get_running_loop().call_later(HELLO_TIMEOUT_SECONDS, self._hello_timeout, conn)
         return conn
@@ -432,20 +445,10 @@ class ChatService:
             user_id = conn.user.id
             if not self.cluster.online_elsewhere(user_id):
                 self.presence.left(user_id)
-            self._release_lease_soon(user_id)
+            self._leases_to_release.add(user_id)
 
-    def _release_lease_soon(self, user_id: str) -> None:
-        """A session's last socket closed: its name stays its own for the grace period. Sessions
-        leaving in the same instant share one write: 5,000 sockets dropped at once (a network cut)
-        made 5,000 transactions that held SQLite's write lock and starved the messages' writer."""
-        self._release_due.add(user_id)
-        if len(self._release_due) == 1:
-            asyncio.get_running_loop().call_later(
-                LEASE_BATCH_SECONDS, lambda: self._spawn(self._release_leases())
-            )
-
-    async def _release_leases(self) -> None:
-        due, self._release_due = self._release_due, set()
+    async def _release_leases(self, due: set[str]) -> None:
+        """Sessions whose last socket closed keep their names for the grace period."""
         gone = [uid for uid in due if uid not in self.hub.sessions]  # not reconnected meanwhile
         if not gone:
             return
