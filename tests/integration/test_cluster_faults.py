@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -204,6 +205,38 @@ async def set_base(members: list[Member], sender: Member, conv: str, label: str)
     return int(ack["seq"])
 
 
+@dataclass
+class Scene:
+    """Alice and one more on node A, Bob and one more on node B, all four in a theme room; Alice
+    and Bob in a private conversation; both conversations tracked from a base message."""
+
+    alice: Member
+    a2: Member
+    bob: Member
+    b2: Member
+    room: str
+    pm: str
+    room_base: int
+    pm_base: int
+
+    @property
+    def everyone(self) -> list[Member]:
+        return [self.alice, self.a2, self.bob, self.b2]
+
+
+async def scene(on_a: Harness, on_b: Harness, a2: str, b2: str, *, retry_after: float = 0.0) -> Scene:
+    alice, second_a = [await online(on_a, n, retry_after=retry_after) for n in ("alice", a2)]
+    bob, second_b = [await online(on_b, n, retry_after=retry_after) for n in ("bob", b2)]
+    everyone = [alice, second_a, bob, second_b]
+    room = await on_a.theme_room(alice.who)
+    for m in everyone:
+        await m.on.join(m.ws, room)
+    pm = await on_a.open_pm((alice.who, alice.ws), (bob.who, bob.ws), benign_text("bonjour"))
+    room_base = await set_base(everyone, alice, room, "salon")
+    pm_base = await set_base([alice, bob], bob, pm, "prive")
+    return Scene(alice, second_a, bob, second_b, room, pm, room_base, pm_base)
+
+
 async def stream(sender: Member, conv: str, label: str, acks: list[Frame], stop: asyncio.Event) -> None:
     """One message after the other (each acknowledged before the next) until `stop`."""
     i = 0
@@ -258,15 +291,9 @@ async def test_a_redis_restart_mid_stream_loses_and_duplicates_nothing(
     wait = RETRY_AFTER_1013_S
     with cluster(tmp_path, redis_url=redis_server.url) as (node_a, node_b):
         async with Harness.on(node_a) as on_a, Harness.on(node_b) as on_b:
-            alice, chloe = [await online(on_a, name, retry_after=wait) for name in ("alice", "chloe")]
-            bob, dan = [await online(on_b, name, retry_after=wait) for name in ("bob", "dan")]
-            everyone = [alice, chloe, bob, dan]
-            room = await on_a.theme_room(alice.who)
-            for m in everyone:
-                await m.on.join(m.ws, room)
-            pm = await on_a.open_pm((alice.who, alice.ws), (bob.who, bob.ws), benign_text("bonjour"))
-            room_base = await set_base(everyone, alice, room, "salon")
-            pm_base = await set_base([alice, bob], bob, pm, "prive")
+            sc = await scene(on_a, on_b, "chloe", "dan", retry_after=wait)
+            alice, _chloe, bob, dan = sc.everyone
+            everyone, room, pm, room_base, pm_base = sc.everyone, sc.room, sc.pm, sc.room_base, sc.pm_base
 
             done = asyncio.Event()
             watchers = [asyncio.create_task(m.keep_connected(done)) for m in everyone]
@@ -361,15 +388,9 @@ async def test_postgresql_out_of_reach_is_answered_with_errors_and_nothing_is_lo
     proxy = postgres_proxy
     with cluster(tmp_path, database_via=proxy.route) as (node_a, node_b):
         async with Harness.on(node_a) as on_a, Harness.on(node_b) as on_b:
-            alice, dan = await online(on_a, "alice"), await online(on_a, "dan")
-            bob, chloe = await online(on_b, "bob"), await online(on_b, "chloe")
-            everyone = [alice, dan, bob, chloe]
-            room = await on_a.theme_room(alice.who)
-            for m in everyone:
-                await m.on.join(m.ws, room)
-            pm = await on_a.open_pm((alice.who, alice.ws), (bob.who, bob.ws), benign_text("bonjour"))
-            room_base = await set_base(everyone, alice, room, "salon")
-            pm_base = await set_base([alice, bob], bob, pm, "prive")
+            sc = await scene(on_a, on_b, "dan", "chloe")
+            alice, _dan, bob, chloe = sc.everyone
+            everyone, room, pm, room_base, pm_base = sc.everyone, sc.room, sc.pm, sc.room_base, sc.pm_base
             done = asyncio.Event()
             watchers = [asyncio.create_task(m.keep_connected(done)) for m in everyone]
 
