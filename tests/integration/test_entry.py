@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
 import pytest
 
+from causette.domain.ids import new_id
+from causette.domain.models import User
+from causette.store import Store
+from causette.store.database import now_ms
+from causette.store.sessions import Entry
 from tests.conftest import DedicatedServer
 from tests.support.client import enter, error_code, unique_pseudonym
 from tests.support.harness import Harness
@@ -248,3 +254,78 @@ async def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(dedicated_serve
             h.http.headers["X-Forwarded-For"] = f"203.0.113.{i + 1}"
             statuses.append((await enter(limited.base_url, client=h.http))[0])
         assert statuses == [201, 201, 429]
+
+
+async def test_entries_arriving_together_each_get_a_session_and_one_name_goes_to_one_of_them(
+    server: ServerProcess, http: httpx.AsyncClient
+) -> None:
+    """Entries are group-committed: many at once share a transaction, yet each gets its own
+    answer, and of several asking for one name (or a look-alike) exactly one gets it."""
+    names = [unique_pseudonym("lot") for _ in range(40)]
+    contested = unique_pseudonym("dispute")
+    asks = [*names, contested, contested.upper(), contested.lower(), contested]
+    results = await asyncio.gather(*(enter(server.base_url, n, client=http) for n in asks))
+    for name, (status, body) in zip(names, results[: len(names)], strict=True):
+        assert status == 201, (name, body)
+        assert body["user"]["pseudonym"] == name
+    assert len({body["user"]["id"] for _, body in results[: len(names)]}) == len(names)
+    contest = [(status, body) for status, body in results[len(names) :]]
+    assert sorted(status for status, _ in contest) == [201, 409, 409, 409], contest
+    assert all(error_code(body) == "pseudonym_taken" for status, body in contest if status == 409)
+
+
+async def test_the_entry_answer_carries_the_security_headers_and_the_device_cookie(
+    server: ServerProcess, http: httpx.AsyncClient
+) -> None:
+    resp = await http.post(
+        "/api/v1/sessions",
+        json={"pseudonym": unique_pseudonym(), "age": 30, "gender": "x", "postal_code": "13001"},
+    )
+    assert resp.status_code == 201, resp.text
+    assert resp.headers["content-type"] == "application/json"
+    assert resp.headers["x-content-type-options"] == "nosniff"
+    assert resp.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in resp.headers["content-security-policy"]
+    assert resp.headers["x-causette-node"].endswith(f":{server.pid}")
+    cookie = resp.headers["set-cookie"]
+    assert cookie.startswith("causette_device=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    refused = await http.post(
+        "/api/v1/sessions", content=b"[1]", headers={"Content-Type": "application/json"}
+    )
+    assert refused.status_code == 400
+    assert refused.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_entry_is_in_the_openapi_schema(http: httpx.AsyncClient) -> None:
+    schema = (await http.get("/api/v1/openapi.json")).json()
+    post = schema["paths"]["/api/v1/sessions"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["required"]) == {"pseudonym", "age", "gender", "postal_code"}
+    assert {"201", "400", "403", "409", "429"} <= set(post["responses"])
+    assert "delete" in schema["paths"]["/api/v1/sessions/current"]
+
+
+async def test_one_batch_of_entries_gives_a_name_to_its_first_asker_only(server: ServerProcess) -> None:
+    """SessionRepository.enter, below the name claims: entries of one skeleton in one batch, and
+    an entry whose name a living session holds."""
+    store = Store.open(server.store_url)
+    store.start()
+    try:
+        now = now_ms()
+
+        def entry(pseudonym: str, skeleton: str) -> Entry:
+            user = User(new_id("u"), pseudonym, skeleton, 30, "f", "75", "Île-de-France")
+            return Entry(user, now, now + 3_600_000, now + 60_000, device_id=None, address="192.0.2.1")
+
+        holder = unique_pseudonym("tenu").lower()
+        assert await store.sessions.enter(entry(holder, holder))
+        twice = unique_pseudonym("deux").lower()
+        free = unique_pseudonym("libre").lower()
+        batch = [entry(twice, twice), entry(holder, holder), entry(twice.upper(), twice), entry(free, free)]
+        results = await asyncio.gather(*(store.sessions.enter(e) for e in batch))
+        assert results == [True, False, False, True]
+        for e, created in zip(batch, results, strict=True):
+            found = await store.sessions.get(e.user.id)
+            assert (found is not None) == created
+    finally:
+        await store.close()

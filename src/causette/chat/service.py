@@ -49,6 +49,7 @@ from causette.settings import Settings
 from causette.store import Store, StoreError
 from causette.store.database import now_ms
 from causette.store.safety_events import SafetyEvent
+from causette.store.sessions import Entry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -156,7 +157,6 @@ class ChatService:
         self._entry_limiter = KeyedLimiter(settings.entry_rate_per_minute)
         # Name claims and entry buckets shared with the other nodes (bus/cluster.py).
         self.cluster: Cluster = cluster or LocalCluster()
-        self._entry_writes = asyncio.Lock()
         # Lease writes of sessions connecting or leaving in the same instant are one write each.
         self._leases_to_extend = _Batch(self._spawn, self._extend_leases)
         self._leases_to_release = _Batch(self._spawn, self._release_leases)
@@ -330,19 +330,19 @@ class ChatService:
         if not await self._cluster_call(self.cluster.claim_name(skeleton, user.id, NAME_CLAIM_MS)):
             raise taken
         try:
-            # SQLite takes one writer at a time, and writers that wait on its lock sleep: this
-            # node's session inserts go one after the other instead.
-            async with self._entry_writes:
-                if await self.store.sessions.skeleton_leased(skeleton, now):
-                    raise taken
-                await self.store.sessions.create(
-                    user,
-                    now,
-                    expires,
-                    now + self.settings.pseudonym_grace_seconds * 1000,
-                    device_id=device,
-                    address=address,
-                )
+            # Entries arriving together are checked and inserted in one transaction (one fsync):
+            # SQLite takes one writer at a time, and one transaction each capped entry at the
+            # disk's fsync rate.
+            entry = Entry(
+                user,
+                now,
+                expires,
+                now + self.settings.pseudonym_grace_seconds * 1000,
+                device_id=device,
+                address=address,
+            )
+            if not await self.store.sessions.enter(entry):
+                raise taken
         finally:
             await self.cluster.release_name(skeleton, user.id)
         return self.signer.issue(user.id, expires), user, expires

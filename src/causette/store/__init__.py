@@ -40,7 +40,7 @@ class Store:
         engine = create_engine_for(url, sqlite_synchronous)
         return cls(
             engine,
-            SessionRepository(engine),
+            SessionRepository(engine, max_batch),
             RoomRepository(engine),
             MessageLog(engine, max_batch),
             PrivateRepository(engine),
@@ -54,7 +54,9 @@ class Store:
 
     def start(self) -> None:
         self.messages.start()
+        self.sessions.start()
 
     async def close(self) -> None:
+        await self.sessions.stop()
         await self.messages.stop()
         await dispose(self.engine)

@@ -10,10 +10,8 @@ for fsync). WAL mode lets these readers run beside the writer; they see committe
 
 from __future__ import annotations
 
-import contextlib
 import time
 import weakref
-from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -98,11 +96,11 @@ def _unreachable_is_store_error(engine: AsyncEngine) -> None:
             raise StoreError(f"database unreachable: {exc or type(exc).__name__}") from exc
 
 
-# The synchronous read engine of each SQLite async engine.
-_READERS: weakref.WeakKeyDictionary[AsyncEngine, Engine] = weakref.WeakKeyDictionary()
+# The loop-thread reader of each SQLite async engine.
+_READERS: weakref.WeakKeyDictionary[AsyncEngine, _LoopReader] = weakref.WeakKeyDictionary()
 
 
-def _sync_reader(path: str) -> Engine:
+def _sync_reader(path: str) -> _LoopReader:
     # query_only connections never open a transaction (pysqlite begins one only before a write):
     # nothing to roll back when they return to the pool.
     reader = create_engine(f"sqlite:///{path}", pool_size=4, max_overflow=16, pool_reset_on_return=None)
@@ -114,7 +112,7 @@ def _sync_reader(path: str) -> Engine:
         cur.execute("PRAGMA query_only=ON")
         cur.close()
 
-    return reader
+    return _LoopReader(reader)
 
 
 class _SyncRead:
@@ -131,16 +129,52 @@ class _SyncRead:
         return self._conn.execute(statement, parameters)
 
 
-@contextlib.asynccontextmanager
-async def _sync_reading(reader: Engine) -> AsyncIterator[_SyncRead]:
-    with reader.connect() as conn:
-        yield _SyncRead(conn)
+class _LoopReader:
+    """Connections for reads in the loop thread, kept open between reads: checking one out of
+    SQLAlchemy's pool for each read cost as much as the read (an entry makes one, a reconnect a
+    dozen). A read that awaits something else while it holds its connection gets its own."""
+
+    KEEP = 4
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.free: list[_SyncRead] = []
+
+    def lease(self) -> _Lease:
+        return _Lease(self)
+
+    def dispose(self) -> None:
+        for read in self.free:
+            read._conn.close()
+        self.free.clear()
+        self.engine.dispose()
+
+
+class _Lease:
+    __slots__ = ("_read", "_reader")
+
+    def __init__(self, reader: _LoopReader) -> None:
+        self._reader = reader
+
+    async def __aenter__(self) -> _SyncRead:
+        free = self._reader.free
+        self._read = free.pop() if free else _SyncRead(self._reader.engine.connect())
+        return self._read
+
+    async def __aexit__(self, *_exc: object) -> None:
+        conn = self._read._conn
+        # SQLAlchemy's own transaction bookkeeping ends here; no SQL is sent (see _sync_reader).
+        conn.rollback()
+        if len(self._reader.free) < _LoopReader.KEEP and not conn.closed:
+            self._reader.free.append(self._read)
+        else:
+            conn.close()
 
 
 def reading(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
     """A connection for reads: `async with reading(engine) as conn: await conn.execute(...)`."""
     reader = _READERS.get(engine)
-    return engine.connect() if reader is None else _sync_reading(reader)
+    return engine.connect() if reader is None else reader.lease()
 
 
 async def dispose(engine: AsyncEngine) -> None:

@@ -5,13 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from causette.store.database import StoreError, reading
 from causette.store.tables import appeals, decisions
+
+# A ban in force on a device cookie or an address prefix (None matches nothing).
+_BAN_FOR = (
+    select(decisions)
+    .where(
+        or_(
+            and_(decisions.c.ban_device.is_(True), decisions.c.subject_device == bindparam("device")),
+            decisions.c.ban_ip_prefix == bindparam("prefix"),
+        ),
+        decisions.c.action == "ban",
+        decisions.c.status == "in_force",
+        decisions.c.network_until > bindparam("now"),
+    )
+    .order_by(decisions.c.created_at.desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,26 +126,12 @@ class DecisionRepository:
 
     async def ban_for(self, device: str | None, prefix: str | None, now: int) -> DecisionRow | None:
         """A ban in force on this device cookie or address prefix, if any."""
-        where: list[ColumnElement[bool]] = []
-        if device:
-            where.append(and_(decisions.c.ban_device.is_(True), decisions.c.subject_device == device))
-        if prefix:
-            where.append(decisions.c.ban_ip_prefix == prefix)
-        if not where:
+        if not device and not prefix:
             return None
+        # Every entry asks this: the statement is built once (building it cost more than running it).
         async with reading(self._engine) as conn:
             r = (
-                await conn.execute(
-                    select(decisions)
-                    .where(
-                        or_(*where),
-                        decisions.c.action == "ban",
-                        decisions.c.status == "in_force",
-                        decisions.c.network_until > now,
-                    )
-                    .order_by(decisions.c.created_at.desc())
-                    .limit(1)
-                )
+                await conn.execute(_BAN_FOR, {"device": device or None, "prefix": prefix or None, "now": now})
             ).first()
         return None if r is None else _decision(r)
 

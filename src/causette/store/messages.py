@@ -1,7 +1,7 @@
 """The message log: group-committed appends with per-conversation seqs, and history reads.
 
 An append is acknowledged only after the transaction that holds it has committed: the writer
-task takes every append waiting (up to `max_batch`), allocates their seqs with one
+(`batching.GroupCommit`) takes every append waiting (up to `max_batch`), allocates their seqs with one
 `UPDATE conversations ... RETURNING` per conversation, inserts them with one executemany and
 commits once. Under load many messages share one commit (and one fsync); alone, a message
 waits for nobody.
@@ -10,20 +10,17 @@ waits for nobody.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, tuple_, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.domain.models import Message
+from causette.store.batching import GroupCommit
 from causette.store.database import StoreError, now_ms, reading
 from causette.store.tables import conversations, messages
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -34,25 +31,21 @@ class Append:
     sender_gender: str
     cid: str
     text: str
-    future: asyncio.Future[tuple[Message, bool]]
 
 
 class MessageLog:
     def __init__(self, engine: AsyncEngine, max_batch: int = 512) -> None:
         self._engine = engine
-        self._max_batch = max_batch
-        self._queue: asyncio.Queue[Append | None] = asyncio.Queue()  # None: stop
-        self._writer: asyncio.Task[None] | None = None
+        self._writer: GroupCommit[Append, tuple[Message, bool]] = GroupCommit(
+            "message-writer", self._commit, max_batch
+        )
 
     def start(self) -> None:
-        self._writer = asyncio.get_running_loop().create_task(self._write_forever(), name="message-writer")
+        self._writer.start()
 
     async def stop(self) -> None:
         """Finish the appends already queued (their senders wait for an ack), then stop."""
-        if self._writer is not None:
-            self._queue.put_nowait(None)
-            await self._writer
-            self._writer = None
+        await self._writer.stop()
 
     def submit(
         self, conv: str, sender_id: str, sender_pseudonym: str, sender_gender: str, cid: str, text: str
@@ -60,44 +53,12 @@ class MessageLog:
         """Queue a message; the future resolves once it is durable, to (message, created).
         `created` is False for a retried cid, whose first stored copy is returned. Appends
         are stored in the order they are submitted. The future fails with StoreError."""
-        fut: asyncio.Future[tuple[Message, bool]] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(Append(conv, sender_id, sender_pseudonym, sender_gender, cid, text, fut))
-        return fut
+        return self._writer.submit(Append(conv, sender_id, sender_pseudonym, sender_gender, cid, text))
 
     async def append(
         self, conv: str, sender_id: str, sender_pseudonym: str, sender_gender: str, cid: str, text: str
     ) -> tuple[Message, bool]:
         return await self.submit(conv, sender_id, sender_pseudonym, sender_gender, cid, text)
-
-    async def _write_forever(self) -> None:
-        while True:
-            first = await self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stopping = False
-            while len(batch) < self._max_batch and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
-            try:
-                results = await self._commit(batch)
-            except Exception as exc:  # the writer never dies: later messages need it
-                if isinstance(exc, SQLAlchemyError | OSError | StoreError):
-                    log.warning("message batch of %d failed: %s", len(batch), exc)
-                else:
-                    log.exception("message batch of %d failed", len(batch))
-                for item in batch:
-                    if not item.future.done():
-                        item.future.set_exception(StoreError("database unavailable"))
-            else:
-                for item, result in zip(batch, results, strict=True):
-                    if not item.future.done():
-                        item.future.set_result(result)
-            if stopping:
-                return
 
     async def _commit(self, batch: list[Append]) -> list[tuple[Message, bool]]:
         at = now_ms()

@@ -2,29 +2,73 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.domain.models import User
-from causette.store.database import reading
+from causette.store.batching import GroupCommit
+from causette.store.database import now_ms, reading
 from causette.store.tables import users
 
 
-class SessionRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+@dataclass(slots=True)
+class Entry:
+    user: User
+    created_at: int
+    expires_at: int
+    lease_until: int
+    device_id: str | None = None
+    address: str | None = None
 
-    async def skeleton_leased(self, skeleton: str, now: int) -> bool:
-        """Whether a living session holds a pseudonym with this skeleton."""
-        async with reading(self._engine) as conn:
-            row = await conn.execute(
-                select(users.c.id)
-                .where(users.c.skeleton == skeleton, users.c.lease_until > now, users.c.revoked_at.is_(None))
-                .limit(1)
-            )
-            return row.first() is not None
+
+class SessionRepository:
+    def __init__(self, engine: AsyncEngine, max_batch: int = 512) -> None:
+        self._engine = engine
+        self._entries: GroupCommit[Entry, bool] = GroupCommit("session-writer", self._enter_batch, max_batch)
+
+    def start(self) -> None:
+        self._entries.start()
+
+    async def stop(self) -> None:
+        await self._entries.stop()
+
+    def enter(self, entry: Entry) -> asyncio.Future[bool]:
+        """Create the session of `entry` unless a living session holds a pseudonym with the same
+        skeleton. The future resolves, once the transaction has committed, to False for a taken
+        name. Entries arriving together share one transaction (and one fsync): the first of two
+        entries of one skeleton in a batch wins."""
+        return self._entries.submit(entry)
+
+    async def _enter_batch(self, batch: list[Entry]) -> list[bool]:
+        now = now_ms()
+        async with self._engine.begin() as conn:
+            skeletons = list({e.user.skeleton for e in batch})
+            taken: set[str] = set()
+            for start in range(0, len(skeletons), 500):
+                rows = await conn.execute(
+                    select(users.c.skeleton).where(
+                        users.c.skeleton.in_(skeletons[start : start + 500]),
+                        users.c.lease_until > now,
+                        users.c.revoked_at.is_(None),
+                    )
+                )
+                taken.update(r.skeleton for r in rows)
+            created: list[bool] = []
+            rows_out: list[dict[str, Any]] = []
+            for e in batch:
+                if e.user.skeleton in taken:
+                    created.append(False)
+                    continue
+                taken.add(e.user.skeleton)
+                created.append(True)
+                rows_out.append(_user_row(e))
+            if rows_out:
+                await conn.execute(users.insert(), rows_out)
+        return created
 
     async def create(
         self,
@@ -35,22 +79,11 @@ class SessionRepository:
         device_id: str | None = None,
         address: str | None = None,
     ) -> None:
+        """Insert a session as it is (no check of its name: `enter` checks)."""
         async with self._engine.begin() as conn:
             await conn.execute(
                 users.insert().values(
-                    id=user.id,
-                    pseudonym=user.pseudonym,
-                    skeleton=user.skeleton,
-                    age=user.age,
-                    gender=user.gender,
-                    departement=user.departement,
-                    region=user.region,
-                    created_at=now,
-                    expires_at=expires_at,
-                    revoked_at=None,
-                    lease_until=lease_until,
-                    device_id=device_id,
-                    address=address,
+                    _user_row(Entry(user, now, expires_at, lease_until, device_id, address))
                 )
             )
 
@@ -123,3 +156,22 @@ def _user(row: Any) -> User:
         departement=r.departement,
         region=r.region,
     )
+
+
+def _user_row(e: Entry) -> dict[str, Any]:
+    u = e.user
+    return {
+        "id": u.id,
+        "pseudonym": u.pseudonym,
+        "skeleton": u.skeleton,
+        "age": u.age,
+        "gender": u.gender,
+        "departement": u.departement,
+        "region": u.region,
+        "created_at": e.created_at,
+        "expires_at": e.expires_at,
+        "revoked_at": None,
+        "lease_until": e.lease_until,
+        "device_id": e.device_id,
+        "address": e.address,
+    }

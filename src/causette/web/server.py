@@ -127,7 +127,7 @@ async def serve(settings: Settings) -> None:
         forwarded_allow_ips=settings.forwarded_allow_ips,
         lifespan="off",
         loop="none",
-        http="h11",
+        http="httptools",
     )
     server = uvicorn.Server(config)
     loop = asyncio.get_running_loop()
