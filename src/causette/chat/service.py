@@ -106,7 +106,9 @@ def refuse(code: ErrorCode, **extra: Any) -> ChatError:
 class _Batch:
     """User ids gathered for LEASE_BATCH_SECONDS, then written together by `write`: a reconnect
     storm or a network cut of 5,000 sockets costs one transaction (and one fsync), not 5,000 that
-    hold SQLite's write lock and starve the message writer."""
+    hold SQLite's write lock and starve the message writer. One write at a time: ids arriving
+    while it runs go in the next one (under a storm a write outlasted the interval, and writes
+    piled up on the write lock ahead of the messages)."""
 
     def __init__(
         self, spawn: Callable[[Awaitable[None]], None], write: Callable[[set[str]], Awaitable[None]]
@@ -114,15 +116,26 @@ class _Batch:
         self._spawn = spawn
         self._write = write
         self._due: set[str] = set()
+        self._busy = False  # a flush is scheduled or a write runs
 
     def add(self, user_id: str) -> None:
         self._due.add(user_id)
-        if len(self._due) == 1:
+        if not self._busy:
+            self._busy = True
             asyncio.get_running_loop().call_later(LEASE_BATCH_SECONDS, self._flush)
 
     def _flush(self) -> None:
         due, self._due = self._due, set()
-        self._spawn(self._write(due))
+        self._spawn(self._write_then_next(due))
+
+    async def _write_then_next(self, due: set[str]) -> None:
+        try:
+            await self._write(due)
+        finally:
+            if self._due:
+                asyncio.get_running_loop().call_later(LEASE_BATCH_SECONDS, self._flush)
+            else:
+                self._busy = False
 
 
 class ChatService:

@@ -13,6 +13,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from causette.store.database import StoreError, reading
 from causette.store.tables import appeals, decisions
 
+# Statements built once: the connect of every socket runs them (building one cost more than
+# running it).
+_TIMED_OUT_UNTIL = select(func.max(decisions.c.until)).where(
+    decisions.c.subject_id == bindparam("user"),
+    decisions.c.action == "timeout",
+    decisions.c.status == "in_force",
+    decisions.c.until > bindparam("now"),
+)
 # A ban in force on a device cookie or an address prefix (None matches nothing).
 _BAN_FOR = (
     select(decisions)
@@ -112,16 +120,7 @@ class DecisionRepository:
     async def timed_out_until(self, user_id: str, now: int) -> int:
         """End (ms) of the user's longest time-out in force, or 0."""
         async with reading(self._engine) as conn:
-            value = (
-                await conn.execute(
-                    select(func.max(decisions.c.until)).where(
-                        decisions.c.subject_id == user_id,
-                        decisions.c.action == "timeout",
-                        decisions.c.status == "in_force",
-                        decisions.c.until > now,
-                    )
-                )
-            ).scalar()
+            value = (await conn.execute(_TIMED_OUT_UNTIL, {"user": user_id, "now": now})).scalar()
         return int(value or 0)
 
     async def ban_for(self, device: str | None, prefix: str | None, now: int) -> DecisionRow | None:

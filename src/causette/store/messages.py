@@ -2,7 +2,7 @@
 
 An append is acknowledged only after the transaction that holds it has committed: the writer
 (`batching.GroupCommit`) takes every append waiting (up to `max_batch`), allocates their seqs with one
-`UPDATE conversations ... RETURNING` per conversation, inserts them with one executemany and
+`UPDATE conversations ... RETURNING` for all their conversations, inserts them with one executemany and
 commits once. Under load many messages share one commit (and one fsync); alone, a message
 waits for nobody.
 """
@@ -14,13 +14,32 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, case, select, tuple_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.domain.models import Message
 from causette.store.batching import GroupCommit
-from causette.store.database import StoreError, now_ms, reading
+from causette.store.database import StoreError, now_ms, reading, writing
 from causette.store.tables import conversations, messages
+
+# Statements built once: every resume runs them (building one cost more than running it).
+_AFTER = (
+    select(messages)
+    .where(
+        messages.c.conv_id == bindparam("conv"),
+        messages.c.seq > bindparam("seq"),
+        messages.c.retracted.is_(False),
+    )
+    .order_by(messages.c.seq)
+    .limit(bindparam("limit"))
+)
+_RETRACTED_IN = select(messages.c.conv_id, messages.c.seq).where(
+    messages.c.conv_id.in_(bindparam("convs", expanding=True)), messages.c.retracted
+)
+_HEADS = select(conversations.c.id, conversations.c.last_seq).where(
+    conversations.c.id.in_(bindparam("convs", expanding=True))
+)
 
 
 @dataclass(slots=True)
@@ -61,78 +80,12 @@ class MessageLog:
         return await self.submit(conv, sender_id, sender_pseudonym, sender_gender, cid, text)
 
     async def _commit(self, batch: list[Append]) -> list[tuple[Message, bool]]:
-        at = now_ms()
-        keys = list({(a.conv, a.sender_id, a.cid) for a in batch})
-        results: list[tuple[Message, bool] | None] = [None] * len(batch)
-        async with self._engine.begin() as conn:
-            existing: dict[tuple[str, str, str], Message] = {}
-            for start in range(0, len(keys), 200):
-                chunk = keys[start : start + 200]
-                rows = await conn.execute(
-                    select(messages).where(
-                        tuple_(messages.c.conv_id, messages.c.sender_id, messages.c.cid).in_(chunk)
-                    )
-                )
-                for r in rows:
-                    existing[(r.conv_id, r.sender_id, r.cid)] = _row_message(r)
-            fresh: dict[str, list[int]] = defaultdict(list)  # conv -> indexes in batch
-            pending: dict[tuple[str, str, str], int] = {}
-            for i, a in enumerate(batch):
-                key = (a.conv, a.sender_id, a.cid)
-                if key in existing:
-                    results[i] = (existing[key], False)
-                elif key in pending:
-                    continue  # a retry within the same batch: resolved below
-                else:
-                    pending[key] = i
-                    fresh[a.conv].append(i)
-            rows_out = []
-            for conv, idxs in fresh.items():
-                res = await conn.execute(
-                    update(conversations)
-                    .where(conversations.c.id == conv)
-                    .values(last_seq=conversations.c.last_seq + len(idxs))
-                    .returning(conversations.c.last_seq)
-                )
-                last = res.scalar_one_or_none()
-                if last is None:
-                    raise StoreError(f"unknown conversation {conv}")
-                seq = last - len(idxs)
-                for i in idxs:
-                    seq += 1
-                    a = batch[i]
-                    m = Message(a.conv, seq, a.sender_id, a.sender_pseudonym, a.sender_gender, a.text, at)
-                    results[i] = (m, True)
-                    rows_out.append(
-                        {
-                            "conv_id": a.conv,
-                            "seq": seq,
-                            "sender_id": a.sender_id,
-                            "sender_pseudonym": a.sender_pseudonym,
-                            "sender_gender": a.sender_gender,
-                            "cid": a.cid,
-                            "text": a.text,
-                            "at": at,
-                        }
-                    )
-            if rows_out:
-                await conn.execute(messages.insert(), rows_out)
-        for i, a in enumerate(batch):
-            if results[i] is None:
-                first = results[pending[(a.conv, a.sender_id, a.cid)]]
-                assert first is not None
-                results[i] = (first[0], False)
-        return [r for r in results if r is not None]
+        return await writing(self._engine, _commit, batch)
 
     async def after(self, conv: str, seq: int, limit: int) -> list[Message]:
         """Messages of `conv` with a seq above `seq`, oldest first."""
         async with reading(self._engine) as conn:
-            rows = await conn.execute(
-                select(messages)
-                .where(messages.c.conv_id == conv, messages.c.seq > seq, messages.c.retracted.is_(False))
-                .order_by(messages.c.seq)
-                .limit(limit)
-            )
+            rows = await conn.execute(_AFTER, {"conv": conv, "seq": seq, "limit": limit})
             return [_row_message(r) for r in rows]
 
     async def get(self, conv: str, seq: int, *, retracted: bool = False) -> Message | None:
@@ -149,11 +102,7 @@ class MessageLog:
         if not convs:
             return []
         async with reading(self._engine) as conn:
-            rows = await conn.execute(
-                select(messages.c.conv_id, messages.c.seq).where(
-                    messages.c.conv_id.in_(convs), messages.c.retracted
-                )
-            )
+            rows = await conn.execute(_RETRACTED_IN, {"convs": convs})
             return [(r.conv_id, int(r.seq)) for r in rows]
 
     async def set_retracted(self, conv: str, seq: int, retracted: bool) -> Message | None:
@@ -189,9 +138,7 @@ class MessageLog:
         if not convs:
             return {}
         async with reading(self._engine) as conn:
-            rows = await conn.execute(
-                select(conversations.c.id, conversations.c.last_seq).where(conversations.c.id.in_(convs))
-            )
+            rows = await conn.execute(_HEADS, {"convs": convs})
             return {r.id: int(r.last_seq) for r in rows}
 
 
@@ -205,3 +152,76 @@ def _row_message(r: Any) -> Message:
         r.text,
         int(r.at),
     )
+
+
+def _commit(conn: Connection, batch: list[Append]) -> list[tuple[Message, bool]]:
+    """The message writer's transaction (in the SQLite writer thread: no await)."""
+    at = now_ms()
+    keys = list({(a.conv, a.sender_id, a.cid) for a in batch})
+    results: list[tuple[Message, bool] | None] = [None] * len(batch)
+    existing: dict[tuple[str, str, str], Message] = {}
+    for start in range(0, len(keys), 200):
+        chunk = keys[start : start + 200]
+        rows = conn.execute(
+            select(messages).where(
+                tuple_(messages.c.conv_id, messages.c.sender_id, messages.c.cid).in_(chunk)
+            )
+        )
+        for r in rows:
+            existing[(r.conv_id, r.sender_id, r.cid)] = _row_message(r)
+    fresh: dict[str, list[int]] = defaultdict(list)  # conv -> indexes in batch
+    pending: dict[tuple[str, str, str], int] = {}
+    for i, a in enumerate(batch):
+        key = (a.conv, a.sender_id, a.cid)
+        if key in existing:
+            results[i] = (existing[key], False)
+        elif key in pending:
+            continue  # a retry within the same batch: resolved below
+        else:
+            pending[key] = i
+            fresh[a.conv].append(i)
+    rows_out = []
+    lasts: dict[str, int] = {}
+    if fresh:
+        # One statement moves every conversation's last seq (one round trip, however many
+        # conversations the batch holds: each was a round trip of its own).
+        res = conn.execute(
+            update(conversations)
+            .where(conversations.c.id.in_(list(fresh)))
+            .values(
+                last_seq=conversations.c.last_seq
+                + case({conv: len(idxs) for conv, idxs in fresh.items()}, value=conversations.c.id)
+            )
+            .returning(conversations.c.id, conversations.c.last_seq)
+        )
+        lasts = {r.id: int(r.last_seq) for r in res}
+    for conv, idxs in fresh.items():
+        last = lasts.get(conv)
+        if last is None:
+            raise StoreError(f"unknown conversation {conv}")
+        seq = last - len(idxs)
+        for i in idxs:
+            seq += 1
+            a = batch[i]
+            m = Message(a.conv, seq, a.sender_id, a.sender_pseudonym, a.sender_gender, a.text, at)
+            results[i] = (m, True)
+            rows_out.append(
+                {
+                    "conv_id": a.conv,
+                    "seq": seq,
+                    "sender_id": a.sender_id,
+                    "sender_pseudonym": a.sender_pseudonym,
+                    "sender_gender": a.sender_gender,
+                    "cid": a.cid,
+                    "text": a.text,
+                    "at": at,
+                }
+            )
+    if rows_out:
+        conn.execute(messages.insert(), rows_out)
+    for i, a in enumerate(batch):
+        if results[i] is None:
+            first = results[pending[(a.conv, a.sender_id, a.cid)]]
+            assert first is not None
+            results[i] = (first[0], False)
+    return [r for r in results if r is not None]

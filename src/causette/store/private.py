@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.domain.models import PmRequestRecord, RequestStatus
 from causette.store.database import reading
 from causette.store.rooms import ensure_conversation, insert_or_ignore
 from causette.store.tables import blocks, memberships, pm_requests, private_convs
+
+# Statements built once: the connect of every socket runs them (building one cost more than
+# running it).
+_BLOCKED_BY = select(blocks.c.blocked_id).where(blocks.c.blocker_id == bindparam("user"))
+_BLOCKERS_OF = select(blocks.c.blocker_id).where(blocks.c.blocked_id == bindparam("user"))
+_INCOMING_OPEN = (
+    select(pm_requests)
+    .where(pm_requests.c.to_id == bindparam("user"), pm_requests.c.status == RequestStatus.OPEN.value)
+    .order_by(pm_requests.c.at)
+)
+_PRIVATE_CONVS_OF = (
+    select(private_convs)
+    .where(or_(private_convs.c.user_a == bindparam("user"), private_convs.c.user_b == bindparam("user")))
+    .order_by(private_convs.c.created_at)
+)
 
 
 class PrivateRepository:
@@ -44,12 +59,12 @@ class PrivateRepository:
 
     async def blocked_by(self, blocker: str) -> set[str]:
         async with reading(self._engine) as conn:
-            rows = await conn.execute(select(blocks.c.blocked_id).where(blocks.c.blocker_id == blocker))
+            rows = await conn.execute(_BLOCKED_BY, {"user": blocker})
             return {r.blocked_id for r in rows}
 
     async def blockers_of(self, blocked: str) -> set[str]:
         async with reading(self._engine) as conn:
-            rows = await conn.execute(select(blocks.c.blocker_id).where(blocks.c.blocked_id == blocked))
+            rows = await conn.execute(_BLOCKERS_OF, {"user": blocked})
             return {r.blocker_id for r in rows}
 
     async def either_blocked(self, a: str, b: str) -> bool:
@@ -120,11 +135,7 @@ class PrivateRepository:
 
     async def incoming_open(self, to_id: str) -> list[PmRequestRecord]:
         async with reading(self._engine) as conn:
-            rows = await conn.execute(
-                select(pm_requests)
-                .where(pm_requests.c.to_id == to_id, pm_requests.c.status == RequestStatus.OPEN.value)
-                .order_by(pm_requests.c.at)
-            )
+            rows = await conn.execute(_INCOMING_OPEN, {"user": to_id})
             return [_request(r) for r in rows]
 
     async def decline(self, request_id: str, now: int) -> bool:
@@ -172,11 +183,7 @@ class PrivateRepository:
     async def conversations_of(self, user_id: str) -> list[tuple[str, str]]:
         """[(conv, other user id)] of a user's private conversations."""
         async with reading(self._engine) as conn:
-            rows = await conn.execute(
-                select(private_convs)
-                .where(or_(private_convs.c.user_a == user_id, private_convs.c.user_b == user_id))
-                .order_by(private_convs.c.created_at)
-            )
+            rows = await conn.execute(_PRIVATE_CONVS_OF, {"user": user_id})
             return [(r.id, r.user_b if r.user_a == user_id else r.user_a) for r in rows]
 
     async def peers(self, conv: str) -> tuple[str, str] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -23,6 +23,10 @@ def insert_or_ignore(conn: AsyncConnection, table: Table) -> Any:
 
 async def ensure_conversation(conn: AsyncConnection, conv: str, kind: str) -> None:
     await conn.execute(insert_or_ignore(conn, conversations).values(id=conv, kind=kind, last_seq=0))
+
+
+# Built once: the connect of every socket runs it.
+_CONVERSATIONS_OF = select(memberships.c.conv_id).where(memberships.c.user_id == bindparam("user"))
 
 
 class RoomRepository:
@@ -139,7 +143,7 @@ class RoomRepository:
 
     async def conversations_of(self, user_id: str) -> list[str]:
         async with reading(self._engine) as conn:
-            rows = await conn.execute(select(memberships.c.conv_id).where(memberships.c.user_id == user_id))
+            rows = await conn.execute(_CONVERSATIONS_OF, {"user": user_id})
             return [r.conv_id for r in rows]
 
     async def members_of(self, conv: str) -> list[str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.store.database import reading
@@ -32,6 +32,10 @@ class SafetyEvent:
     open_case: bool
     escalate: bool
     status: str
+
+
+# Built once: the connect of every socket runs it.
+_USER_FLAGS = select(users.c.apparent_minor, users.c.restrictions).where(users.c.id == bindparam("user"))
 
 
 class SafetyEventRepository:
@@ -145,11 +149,7 @@ class SafetyEventRepository:
 
     async def user_flags(self, user_id: str) -> tuple[bool, frozenset[str]]:
         async with reading(self._engine) as conn:
-            row = (
-                await conn.execute(
-                    select(users.c.apparent_minor, users.c.restrictions).where(users.c.id == user_id)
-                )
-            ).first()
+            row = (await conn.execute(_USER_FLAGS, {"user": user_id})).first()
         if row is None:
             return False, frozenset()
         return bool(row.apparent_minor), frozenset(r for r in str(row.restrictions).split(",") if r)

@@ -6,13 +6,18 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from causette.domain.models import User
 from causette.store.batching import GroupCommit
-from causette.store.database import now_ms, reading
+from causette.store.database import now_ms, reading, writing
 from causette.store.tables import users
+
+# Built once: every connect runs them (building one cost more than running it).
+_GET = select(users).where(users.c.id == bindparam("user"))
+_GET_MANY = select(users).where(users.c.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(slots=True)
@@ -44,31 +49,7 @@ class SessionRepository:
         return self._entries.submit(entry)
 
     async def _enter_batch(self, batch: list[Entry]) -> list[bool]:
-        now = now_ms()
-        async with self._engine.begin() as conn:
-            skeletons = list({e.user.skeleton for e in batch})
-            taken: set[str] = set()
-            for start in range(0, len(skeletons), 500):
-                rows = await conn.execute(
-                    select(users.c.skeleton).where(
-                        users.c.skeleton.in_(skeletons[start : start + 500]),
-                        users.c.lease_until > now,
-                        users.c.revoked_at.is_(None),
-                    )
-                )
-                taken.update(r.skeleton for r in rows)
-            created: list[bool] = []
-            rows_out: list[dict[str, Any]] = []
-            for e in batch:
-                if e.user.skeleton in taken:
-                    created.append(False)
-                    continue
-                taken.add(e.user.skeleton)
-                created.append(True)
-                rows_out.append(_user_row(e))
-            if rows_out:
-                await conn.execute(users.insert(), rows_out)
-        return created
+        return await writing(self._engine, _enter_batch, batch, now_ms())
 
     async def create(
         self,
@@ -108,7 +89,7 @@ class SessionRepository:
     async def get(self, user_id: str) -> tuple[User, int, int | None] | None:
         """(user, expires_at, revoked_at) or None."""
         async with reading(self._engine) as conn:
-            row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
+            row = (await conn.execute(_GET, {"user": user_id})).first()
         if row is None:
             return None
         return _user(row), int(row.expires_at), row.revoked_at
@@ -117,19 +98,12 @@ class SessionRepository:
         if not ids:
             return {}
         async with reading(self._engine) as conn:
-            rows = await conn.execute(select(users).where(users.c.id.in_(ids)))
+            rows = await conn.execute(_GET_MANY, {"ids": ids})
             return {r.id: _user(r) for r in rows}
 
     async def extend_leases(self, ids: list[str], lease_until: int) -> None:
-        if not ids:
-            return
-        async with self._engine.begin() as conn:
-            for start in range(0, len(ids), 500):
-                await conn.execute(
-                    update(users)
-                    .where(and_(users.c.id.in_(ids[start : start + 500]), users.c.revoked_at.is_(None)))
-                    .values(lease_until=lease_until)
-                )
+        if ids:
+            await writing(self._engine, _extend_leases, ids, lease_until)
 
     async def revoked_unexpired(self, now: int) -> set[str]:
         async with reading(self._engine) as conn:
@@ -175,3 +149,39 @@ def _user_row(e: Entry) -> dict[str, Any]:
         "device_id": e.device_id,
         "address": e.address,
     }
+
+
+def _enter_batch(conn: Connection, batch: list[Entry], now: int) -> list[bool]:
+    """The session writer's transaction (in the SQLite writer thread: no await)."""
+    skeletons = list({e.user.skeleton for e in batch})
+    taken: set[str] = set()
+    for start in range(0, len(skeletons), 500):
+        rows = conn.execute(
+            select(users.c.skeleton).where(
+                users.c.skeleton.in_(skeletons[start : start + 500]),
+                users.c.lease_until > now,
+                users.c.revoked_at.is_(None),
+            )
+        )
+        taken.update(r.skeleton for r in rows)
+    created: list[bool] = []
+    rows_out: list[dict[str, Any]] = []
+    for e in batch:
+        if e.user.skeleton in taken:
+            created.append(False)
+            continue
+        taken.add(e.user.skeleton)
+        created.append(True)
+        rows_out.append(_user_row(e))
+    if rows_out:
+        conn.execute(users.insert(), rows_out)
+    return created
+
+
+def _extend_leases(conn: Connection, ids: list[str], lease_until: int) -> None:
+    for start in range(0, len(ids), 500):
+        conn.execute(
+            update(users)
+            .where(and_(users.c.id.in_(ids[start : start + 500]), users.c.revoked_at.is_(None)))
+            .values(lease_until=lease_until)
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from collections import deque
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -89,6 +90,43 @@ class _Flusher:
 
 _FRAMING = _Framing()
 
+# Socket set-ups started per turn of the event loop (see _Admission).
+SETUPS_PER_TURN = 8
+
+
+class _Admission:
+    """Socket set-ups (load the session, welcome, resume: a millisecond or two of CPU each) start
+    at most SETUPS_PER_TURN per turn of the event loop. A reconnect storm otherwise puts thousands
+    of them in the loop's ready queue at once: every turn then lasted seconds, and the live
+    messages of everyone else, which take a few turns from frame to fan-out, waited that long.
+    The sockets waiting here are open; their frames wait in order until their set-up (ChatSocket)."""
+
+    __slots__ = ("_spawn", "scheduled", "waiting")
+
+    def __init__(self, spawn: Any) -> None:
+        self._spawn = spawn
+        self.waiting: deque[Any] = deque()
+        self.scheduled = False
+
+    def add(self, setup: Any) -> None:
+        self.waiting.append(setup)
+        if not self.scheduled:
+            self.scheduled = True
+            asyncio.get_running_loop().call_soon(self._start_some)
+
+    def _start_some(self) -> None:
+        waiting = self.waiting
+        for _ in range(min(SETUPS_PER_TURN, len(waiting))):
+            self._spawn(waiting.popleft())
+        if waiting:
+            asyncio.get_running_loop().call_soon(self._start_some)
+        else:
+            self.scheduled = False
+
+    def close(self) -> None:
+        while self.waiting:
+            self.waiting.popleft().close()
+
 
 class PicowsSink:
     __slots__ = ("_backlog", "_flusher", "_pending", "_pending_bytes", "_raw", "_transport")
@@ -154,11 +192,13 @@ class ChatSocket(WSListener):
         transport.request.headers.clear()
         transport.response.headers.clear()
         self._sink = PicowsSink(transport, self._gateway.flusher)
-        self._gateway.spawn(self._attach(transport))
+        self._gateway.admission.add(self._attach(transport))
 
     async def _attach(self, transport: WSTransport) -> None:
         service = self._gateway.service
         assert self._sink is not None
+        if self._closed:  # gone while waiting for its turn
+            return
         try:
             user = await service.load_user(self._user_id)
         except Exception:
@@ -223,6 +263,7 @@ class Gateway:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._server: asyncio.Server | None = None
         self.flusher = _Flusher()
+        self.admission = _Admission(self.spawn)
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -288,5 +329,6 @@ class Gateway:
         log.info("WebSocket gateway on ws://%s:%d%s", s.host, s.effective_ws_port, WS_PATH)
 
     async def stop(self) -> None:
+        self.admission.close()
         if self._server is not None:
             self._server.close()
