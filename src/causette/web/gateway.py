@@ -64,25 +64,38 @@ class _Framing:
         return self.frame
 
 
-class _Flusher:
-    """Frames queued on any socket during one turn of the event loop leave at the end of it, one
-    write (one system call) per socket: under load, the messages of one group commit reach each
-    member together instead of costing a system call each."""
+# At most one flush per FLUSH_INTERVAL_S (see _Flusher).
+FLUSH_INTERVAL_S = 0.02
 
-    __slots__ = ("dirty", "scheduled")
+
+class _Flusher:
+    """Frames queued on any socket leave together, one write (one system call) per socket: at
+    the end of the loop turn, or, when the last flush was less than FLUSH_INTERVAL_S ago, that
+    long after it. A quiet server writes at once; a busy room's members get the messages of
+    the last few milliseconds in one write instead of a system call per message, which is most
+    of the cost of a delivery (docs/performance.md)."""
+
+    __slots__ = ("dirty", "last", "scheduled")
 
     def __init__(self) -> None:
         self.dirty: list[PicowsSink] = []
         self.scheduled = False
+        self.last = 0.0
 
     def add(self, sink: PicowsSink) -> None:
         self.dirty.append(sink)
         if not self.scheduled:
             self.scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+            loop = asyncio.get_running_loop()
+            wait = self.last + FLUSH_INTERVAL_S - loop.time()
+            if wait > 0:
+                loop.call_later(wait, self.flush)
+            else:
+                loop.call_soon(self.flush)
 
     def flush(self) -> None:
         self.scheduled = False
+        self.last = asyncio.get_running_loop().time()
         dirty, self.dirty = self.dirty, []
         for sink in dirty:
             sink.flush()
