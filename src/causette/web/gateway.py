@@ -64,30 +64,34 @@ class _Framing:
         return self.frame
 
 
-# At most one flush per FLUSH_INTERVAL_S (see _Flusher).
+# After a flush of at least FLUSH_BATCH_SOCKETS sockets, the next waits FLUSH_INTERVAL_S from it
+# (see _Flusher).
 FLUSH_INTERVAL_S = 0.02
+FLUSH_BATCH_SOCKETS = 64
 
 
 class _Flusher:
     """Frames queued on any socket leave together, one write (one system call) per socket: at
-    the end of the loop turn, or, when the last flush was less than FLUSH_INTERVAL_S ago, that
-    long after it. A quiet server writes at once; a busy room's members get the messages of
-    the last few milliseconds in one write instead of a system call per message, which is most
-    of the cost of a delivery (docs/performance.md)."""
+    the end of the loop turn; or, when the last flush was a fan-out (FLUSH_BATCH_SOCKETS sockets
+    or more) less than FLUSH_INTERVAL_S ago, that long after it. A busy room's members then get
+    the messages of the last few milliseconds in one write instead of a system call per message,
+    which is most of the cost of a delivery (docs/performance.md); answers to one socket (acks,
+    pongs, small rooms) still leave in the same turn."""
 
-    __slots__ = ("dirty", "last", "scheduled")
+    __slots__ = ("dirty", "fanout", "last", "scheduled")
 
     def __init__(self) -> None:
         self.dirty: list[PicowsSink] = []
         self.scheduled = False
         self.last = 0.0
+        self.fanout = False  # the last flush wrote to FLUSH_BATCH_SOCKETS sockets or more
 
     def add(self, sink: PicowsSink) -> None:
         self.dirty.append(sink)
         if not self.scheduled:
             self.scheduled = True
             loop = asyncio.get_running_loop()
-            wait = self.last + FLUSH_INTERVAL_S - loop.time()
+            wait = self.last + FLUSH_INTERVAL_S - loop.time() if self.fanout else 0.0
             if wait > 0:
                 loop.call_later(wait, self.flush)
             else:
@@ -97,6 +101,7 @@ class _Flusher:
         self.scheduled = False
         self.last = asyncio.get_running_loop().time()
         dirty, self.dirty = self.dirty, []
+        self.fanout = len(dirty) >= FLUSH_BATCH_SOCKETS
         for sink in dirty:
             sink.flush()
 
