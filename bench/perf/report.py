@@ -167,6 +167,21 @@ def _highest_common(a: list[dict[str, Any]], b: list[dict[str, Any]], unit: str)
     return max(common, key=lambda pair: pair[0][unit])
 
 
+def _clean_ratios(a: list[dict[str, Any]], b: list[dict[str, Any]], unit: str) -> list[tuple[float, float]]:
+    """(load, a's server CPU per delivery / b's) at every load both passed with neither
+    generator ≥ 80 % busy."""
+    good_b = {round(s[unit]): s for s in b if s.get("passed") and not s.get("generator_limited")}
+    out = []
+    for s in a:
+        t = good_b.get(round(s[unit]))
+        if t is None or not s.get("passed") or s.get("generator_limited"):
+            continue
+        au, bu = s.get("server_cpu_us_per_delivery"), t.get("server_cpu_us_per_delivery")
+        if au and bu:
+            out.append((float(s[unit]), au / bu))
+    return out
+
+
 def evaluate(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Each target of issue 7: goal, measured, pass/miss and the margin."""
     rows: list[dict[str, Any]] = []
@@ -202,10 +217,22 @@ def evaluate(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             c, i = pair
             cu, iu = c.get("server_cpu_us_per_delivery"), i.get("server_cpu_us_per_delivery")
             ratio = cu / iu if cu and iu else None
+            measured = f"{_n(cu, 2)} µs vs {_n(iu, 2)} µs at {_n(c[unit])} deliveries/s: ×{_n(ratio, 2)}"
+            # The loads where neither generator was ≥ 80 % busy compare the servers best.
+            clean = _clean_ratios(c1000["steps"], i1000["steps"], unit)
+            if clean:
+                ratios = sorted(r for _, r in clean)
+                median = ratios[len(ratios) // 2]
+                measured += (
+                    f"; over the {len(clean)} loads up to {_n(max(load for load, _ in clean))}/s where "
+                    f"neither generator was ≥ 80 % busy: ×{ratios[0]:.2f}–×{ratios[-1]:.2f}, "
+                    f"median ×{median:.2f}"
+                )
+                ratio = median
             row(
                 "Big room 1,000: CPU per delivery",
                 "≤ 1.5 × InspIRCd's (same run)",
-                f"{_n(cu, 2)} µs vs {_n(iu, 2)} µs at {_n(c[unit])} deliveries/s: ×{_n(ratio, 2)}",
+                measured,
                 None if ratio is None else ratio <= CPU_RATIO_TARGET,
                 "–" if ratio is None else f"{ratio / CPU_RATIO_TARGET - 1:+.0%}",
             )
@@ -248,11 +275,23 @@ def evaluate(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         shift = 1 - on["deliveries_per_s"] / off["deliveries_per_s"]
         how = results["safety"].get("safety_off", "")
         real = all(safety[k].get("knee_limited_by") == "server" for k in ("on", "off"))
+        measured = (
+            f"on {_n(on['deliveries_per_s'])} vs off {_n(off['deliveries_per_s'])} deliveries/s ({how})"
+        )
+        if not real:
+            measured += "; a knee was not limited by the server: inconclusive"
+            son, soff = safety["on"].get("steps"), safety["off"].get("steps")
+            ccs = _clean_ratios(son, soff, unit) if son and soff else []
+            if ccs:
+                load, r = max(ccs)
+                measured += (
+                    f"; server CPU per delivery on/off at {_n(load)} deliveries/s (highest load with "
+                    f"the generator under 80 %): ×{r:.2f}"
+                )
         row(
             "Safety engine: knee shift",
             "< 5 %",
-            f"on {_n(on['deliveries_per_s'])} vs off {_n(off['deliveries_per_s'])} deliveries/s ({how})"
-            + ("" if real else "; a knee was not limited by the server: inconclusive"),
+            measured,
             abs(shift) < SAFETY_SHIFT if real else None,
             f"{shift:+.1%}",
         )
@@ -487,6 +526,7 @@ def _safety(data: dict[str, Any]) -> list[str]:
     head = [
         "safety",
         "knee deliveries/s",
+        "server-limited knee",
         "p99 at knee ms",
         "server µs/delivery",
         "generator CPU",
