@@ -158,24 +158,29 @@ def _label(name: str) -> str:
 
 
 # --- targets -------------------------------------------------------------------------------------
+def _common(
+    a: list[dict[str, Any]], b: list[dict[str, Any]], unit: str, clean: bool = False
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(a's step, b's step) at every load both passed; `clean`: with neither generator ≥ 80 % busy."""
+
+    def ok(step: dict[str, Any]) -> bool:
+        return bool(step.get("passed")) and not (clean and step.get("generator_limited"))
+
+    good_b = {round(s[unit]): s for s in b if ok(s)}
+    return [(s, good_b[round(s[unit])]) for s in a if ok(s) and round(s[unit]) in good_b]
+
+
 def _highest_common(a: list[dict[str, Any]], b: list[dict[str, Any]], unit: str) -> tuple[Any, Any] | None:
     """The steps at the highest load both a and b passed."""
-    good_b = {round(s[unit]): s for s in b if s.get("passed")}
-    common = [(s, good_b[round(s[unit])]) for s in a if s.get("passed") and round(s[unit]) in good_b]
-    if not common:
-        return None
-    return max(common, key=lambda pair: pair[0][unit])
+    common = _common(a, b, unit)
+    return max(common, key=lambda pair: pair[0][unit]) if common else None
 
 
 def _clean_ratios(a: list[dict[str, Any]], b: list[dict[str, Any]], unit: str) -> list[tuple[float, float]]:
     """(load, a's server CPU per delivery / b's) at every load both passed with neither
     generator ≥ 80 % busy."""
-    good_b = {round(s[unit]): s for s in b if s.get("passed") and not s.get("generator_limited")}
     out = []
-    for s in a:
-        t = good_b.get(round(s[unit]))
-        if t is None or not s.get("passed") or s.get("generator_limited"):
-            continue
+    for s, t in _common(a, b, unit, clean=True):
         au, bu = s.get("server_cpu_us_per_delivery"), t.get("server_cpu_us_per_delivery")
         if au and bu:
             out.append((float(s[unit]), au / bu))

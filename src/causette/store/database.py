@@ -51,17 +51,7 @@ def create_engine_for(url: str, sqlite_synchronous: str = "FULL") -> AsyncEngine
     if full.startswith("sqlite"):
         Path(full.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(full, pool_size=8, max_overflow=8)
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            # WAL lets readers (history, resume) run while the group writer commits.
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA synchronous={sqlite_synchronous.upper()}")
-            cur.execute("PRAGMA busy_timeout=5000")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
+        _pragmas(engine.sync_engine, *_writer_pragmas(sqlite_synchronous))
         _unreachable_is_store_error(engine)
         path = full.split(":///", 1)[1]
         _READERS[engine] = _sync_reader(path)
@@ -76,6 +66,22 @@ def create_engine_for(url: str, sqlite_synchronous: str = "FULL") -> AsyncEngine
     )
     _unreachable_is_store_error(engine)
     return engine
+
+
+def _writer_pragmas(synchronous: str) -> tuple[str, ...]:
+    # WAL lets readers (history, resume) run while a writer commits.
+    return ("journal_mode=WAL", f"synchronous={synchronous.upper()}", "busy_timeout=5000", "foreign_keys=ON")
+
+
+def _pragmas(engine: Engine, *pragmas: str) -> None:
+    """Set `pragmas` on every new SQLite connection of `engine`."""
+
+    @event.listens_for(engine, "connect")
+    def _set(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        for pragma in pragmas:
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
 
 
 def _unreachable_is_store_error(engine: AsyncEngine) -> None:
@@ -110,14 +116,7 @@ def _sync_reader(path: str) -> _LoopReader:
     # query_only connections never open a transaction (pysqlite begins one only before a write):
     # nothing to roll back when they return to the pool.
     reader = create_engine(f"sqlite:///{path}", pool_size=4, max_overflow=16, pool_reset_on_return=None)
-
-    @event.listens_for(reader, "connect")
-    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=5000")
-        cur.execute("PRAGMA query_only=ON")
-        cur.close()
-
+    _pragmas(reader, "busy_timeout=5000", "query_only=ON")
     return _LoopReader(reader)
 
 
@@ -192,15 +191,7 @@ class _SqliteWriter:
     def __init__(self, path: str, synchronous: str) -> None:
         self._engine = create_engine(f"sqlite:///{path}", pool_size=1, max_overflow=0)
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
-
-        @event.listens_for(self._engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA synchronous={synchronous.upper()}")
-            cur.execute("PRAGMA busy_timeout=5000")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
+        _pragmas(self._engine, *_writer_pragmas(synchronous))
 
     def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self._engine.begin() as conn:

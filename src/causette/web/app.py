@@ -157,8 +157,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.headers:
-                    headers.raw.append((name, value))
+                headers.raw.extend(self.headers)
                 if static:
                     headers["Cache-Control"] = "no-cache"
             await send(message)
